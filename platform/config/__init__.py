@@ -1,0 +1,1 @@
+"""The platform layer: settings, URLconfs, WSGI entry, host routing. Imported as `config`."""

@@ -1,0 +1,1 @@
+"""The operator console on the apex domain: every clinic, its counts and status; no patient content."""

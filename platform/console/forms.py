@@ -1,0 +1,15 @@
+"""Forms of the operator console."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class ClinicStatusForm(forms.Form):
+    action = forms.ChoiceField(choices=[("suspend", _("Suspend")), ("reactivate", _("Reactivate"))])
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if data.get("action") == "suspend" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Please give a reason for suspending the clinic."))
+        return data

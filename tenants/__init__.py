@@ -1,0 +1,1 @@
+"""Clinics on the platform: the Clinic (tenant) and Domain models, signup and provisioning."""

@@ -1,0 +1,56 @@
+"""The Clinic (one PostgreSQL schema each) and its Domain, stored in the public schema."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class Clinic(TenantMixin):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        TEMPLATE = "template", _("Template")  # the schema new clinics are cloned from; no domain
+        PLATFORM = "platform", _("Platform")  # the public schema's own row
+
+    name = models.CharField(_("clinic name"), max_length=120)
+    subdomain = models.CharField(_("subdomain"), max_length=30, unique=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    status_reason = models.CharField(_("reason for status"), max_length=300, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    require_two_factor = models.BooleanField(_("require two-factor authentication"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    # Schemas are created (cloned) by services.clinic_provision inside its transaction.
+    auto_create_schema = True
+    auto_drop_schema = False
+
+    class Meta:
+        verbose_name = _("clinic")
+        verbose_name_plural = _("clinics")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.subdomain})"
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == self.Status.SUSPENDED
+
+
+class Domain(DomainMixin):
+    class Meta:
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")
+
+
+class ClinicStatusEvent(models.Model):
+    """Who suspended or reactivated a clinic, when and why (operators' actions are attributable)."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="status_events")
+    status = models.CharField(max_length=12, choices=Clinic.Status.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    operator_email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
