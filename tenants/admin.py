@@ -12,7 +12,7 @@ class ClinicAdmin(admin.ModelAdmin):
     search_fields = ("name", "subdomain")
     readonly_fields = ("schema_name", "subdomain", "created_at", "status_changed_at")
 
-    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False  # a clinic's records are kept; suspend it instead
 
 

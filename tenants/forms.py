@@ -10,7 +10,7 @@ from tenants.subdomains import normalize_subdomain, validate_subdomain
 class ClinicSignupForm(forms.Form):
     name = forms.CharField(label=_("Clinic name"), max_length=120)
     subdomain = forms.CharField(
-        label=_("Address"),
+        label=_("Web address"),
         max_length=30,
         help_text=_("Your clinic's web address: <address>.%(domain)s") % {"domain": settings.PLATFORM_DOMAIN},
     )

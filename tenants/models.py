@@ -42,6 +42,9 @@ class Domain(DomainMixin):
         verbose_name = _("domain")
         verbose_name_plural = _("domains")
 
+    def __str__(self) -> str:
+        return self.domain
+
 
 class ClinicStatusEvent(models.Model):
     """Who suspended or reactivated a clinic, when and why (operators' actions are attributable)."""
@@ -54,3 +57,6 @@ class ClinicStatusEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.clinic.subdomain}: {self.status} by {self.operator_email}"

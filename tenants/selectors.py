@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.db import connection
 from django.db.models import QuerySet
+from psycopg2 import sql
 
 from tenants.models import Clinic
 from tenants.subdomains import SCHEMA_NAME_RE
@@ -34,26 +35,28 @@ def _existing_tables(schema_names: list[str], table: str) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def _count_per_schema(schema_names: list[str], table: str, where: str = "") -> dict[str, int]:
-    """Row counts of one table in many schemas, in one query (schema names are validated)."""
+def _count_per_schema(schema_names: list[str], table: str, active_only: bool = False) -> dict[str, int]:
+    """Row counts of one table in many schemas, in one query; identifiers are quoted by psycopg2."""
     existing = _existing_tables(schema_names, table)
-    present = [name for name in schema_names if name in existing]
+    present = [name for name in schema_names if name in existing and SCHEMA_NAME_RE.fullmatch(name)]
     if not present:
         return {}
-    parts = []
-    for name in present:
-        if not SCHEMA_NAME_RE.fullmatch(name):
-            raise ValueError(f"invalid schema name {name!r}")
-        parts.append(f'SELECT %s, count(*) FROM "{name}"."{table}" {where}')
+    where = sql.SQL(" WHERE is_active") if active_only else sql.SQL("")
+    query = sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {name}, count(*) FROM {table}{where}").format(
+            name=sql.Literal(name), table=sql.Identifier(name, table), where=where
+        )
+        for name in present
+    )
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), present)
-        return {schema: count for schema, count in cursor.fetchall()}
+        cursor.execute(query)
+        return dict(cursor.fetchall())
 
 
 def clinic_summaries(clinics: list[Clinic]) -> list[ClinicSummary]:
     """Staff and patient counts for a page of clinics (patients are 0 until the record exists)."""
     names = [clinic.schema_name for clinic in clinics]
-    staff = _count_per_schema(names, "accounts_user", "WHERE is_active")
+    staff = _count_per_schema(names, "accounts_user", active_only=True)
     patients = _count_per_schema(names, "records_patient")
     return [
         ClinicSummary(

@@ -26,7 +26,7 @@ def embedded_database_url() -> str:
     server = pgserver.get_server(DATA_DIR, cleanup_mode=None)
     info = server.get_postmaster_info()
     socket_dir = str(info.socket_dir)
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")  # noqa: S608 - a constant
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")
     return f"postgresql://postgres@{quote(socket_dir, safe='')}/{DATABASE_NAME}"

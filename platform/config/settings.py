@@ -18,9 +18,7 @@ if PRODUCTION and DEBUG:
 
     raise ImproperlyConfigured("DEBUG must not be true in production (PLATFORM_ENV=production).")
 
-SECRET_KEY = env_str(
-    "SECRET_KEY", default="dev-only-insecure-key-never-use-in-production", required_in_production=True
-)
+SECRET_KEY = env_str("SECRET_KEY", default="dev-only-insecure-key-never-use-in-production", required_in_production=True)
 
 # --- Hosts: the platform domain and its subdomains, never "*" ------------------------------------
 PLATFORM_DOMAIN = env_str("PLATFORM_DOMAIN", default="localhost", required_in_production=True).lower()
@@ -32,6 +30,7 @@ PLATFORM_SCHEME = "https" if PRODUCTION else env_str("PLATFORM_SCHEME", default=
 SHARED_APPS = [
     "django_tenants",
     "tenants",
+    "config",
     "console",
     "tenants.accounts",
     "django.contrib.contenttypes",
@@ -232,3 +231,10 @@ if SENTRY_DSN:
     from config.sentry import init_sentry
 
     init_sentry(SENTRY_DSN, environment="production" if PRODUCTION else "development")
+
+if not PRODUCTION:
+    import warnings
+
+    # Development serves static files from the apps; staticfiles/ exists only after collectstatic.
+    warnings.filterwarnings("ignore", message="No directory at")
+    WHITENOISE_USE_FINDERS = True

@@ -3,8 +3,8 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from tenants.accounts.api import MeApi
 from config.views import healthz
+from tenants.accounts.api import MeApi
 
 urlpatterns = [
     path("", include("tenants.accounts.urls")),

@@ -15,7 +15,7 @@ from tenants.accounts.forms import AcceptInvitationForm, InvitationForm, Securit
 from tenants.services import clinic_set_two_factor_required
 
 
-def _apply_errors(form, exc: ValidationError) -> None:  # noqa: ANN001 - any Django form
+def _apply_errors(form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)

@@ -23,7 +23,7 @@ OPERATOR_EMAIL = "operator@platform.test"
 class Command(BaseCommand):
     help = "Create the demo clinics, staff and operator if missing (safe to run again)."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--port", default="8000", help="Port shown in the printed URLs.")
 
     def handle(self, *args: object, **options: object) -> None:
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         self._print_summary(str(options["port"]))
 
     def _ensure_clinic(self, subdomain: str, name: str, mail_domain: str) -> None:
-        owner_role, owner_local, owner_name = DEMO_STAFF[0]
+        _owner_role, owner_local, owner_name = DEMO_STAFF[0]
         clinic = Clinic.objects.filter(subdomain=subdomain).first()
         if clinic is None:
             clinic = clinic_signup(

@@ -12,12 +12,10 @@ from tenants.accounts.services import user_create
 class Command(BaseCommand):
     help = "Create an operator account for the superadmin console on the apex domain."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--email", required=True)
         parser.add_argument("--name", default="Platform Operator")
-        parser.add_argument(
-            "--password", help="If omitted, read from OPERATOR_PASSWORD or asked for interactively."
-        )
+        parser.add_argument("--password", help="If omitted, read from OPERATOR_PASSWORD or asked for interactively.")
 
     def handle(self, *args: object, **options: object) -> None:
         import os

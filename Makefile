@@ -1,0 +1,58 @@
+# The project's commands. `make run` and `make test` set up everything they need on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
+
+.PHONY: install run test lint format bench messages chromium stop-db clean-db
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve the app with demo clinics at http://localhost:8000 (embedded PostgreSQL unless DATABASE_URL is set).
+run: install
+	$(PY) manage.py dev_run
+
+## Every test suite, browser tests included (Chromium is installed if missing and we can).
+test: install chromium
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## Benchmarks that print figures (provisioning, migrations across many clinics).
+bench: install
+	$(PY) tests/bench/platform_bench.py
+
+## Extract and compile translations (needs GNU gettext; the compiled .mo files are committed).
+messages: install
+	$(PY) manage.py makemessages -l id -l en --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'tests/*' --ignore 'staticfiles/*' -v 0
+	$(PY) manage.py compilemessages --ignore '.venv/*' -v 0
+
+chromium:
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "Installing Chromium for the browser tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "The browser tests need Chromium at /usr/bin/chromium: sudo apt-get install -y chromium"; exit 1; \
+	fi
+
+## Stop the embedded PostgreSQL (it keeps running between commands so they start fast).
+stop-db:
+	@test -d .pgdata && $(PY) -c 'import pgserver, pathlib; from pgserver._commands import pg_ctl; pg_ctl(["-w", "stop"], pgdata=pathlib.Path(".pgdata").resolve(), user="pgserver" if __import__("os").geteuid() == 0 else None)' || true
+
+## Delete the embedded database entirely (stops it first).
+clean-db: stop-db
+	rm -rf .pgdata

@@ -1,0 +1,82 @@
+"""Signing in at a clinic: login, logout, password reset, rate limits, and cross-clinic refusal."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from django_tenants.utils import schema_context
+
+from tenants.accounts.models import Role
+from tenants.accounts.services import user_create
+from tests.conftest import PASSWORD, host_client, login
+
+pytestmark = pytest.mark.django_db
+
+
+def test_staff_sign_in_and_see_their_clinic(alpha):
+    client = login(alpha.host, alpha.email(Role.DOCTOR))
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert b"Klinik Alpha" in response.content
+    assert client.get("/api/me/").json()["role"] == "doctor"
+
+
+def test_wrong_password_is_refused(alpha):
+    response = host_client(alpha.host).post(
+        "/accounts/login/",
+        {"login": alpha.email(Role.DOCTOR), "password": "wrong-password"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert b"not correct" in response.content
+
+
+def test_user_of_clinic_a_cannot_sign_in_at_clinic_b(alpha, beta):
+    response = host_client(beta.host).post("/accounts/login/", {"login": alpha.email(Role.OWNER), "password": PASSWORD})
+    assert response.status_code == 200  # the form again, with an error: no such user at B
+    assert "_auth_user_id" not in host_client(beta.host).session
+
+
+def test_operator_cannot_sign_in_at_a_clinic(alpha):
+    response = host_client(alpha.host).post(
+        "/accounts/login/", {"login": "operator@platform.test", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+
+
+def test_logout(alpha):
+    client = login(alpha.host, alpha.email(Role.NURSE))
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_password_reset_sends_a_link_that_works(alpha):
+    client = host_client(alpha.host)
+    response = client.post("/accounts/password/reset/", {"email": alpha.email(Role.NURSE)})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://alpha\.localhost(/accounts/password/reset/key/\S+)", mail.outbox[0].body).group(1)
+    response = client.get(link)
+    assert response.status_code == 302  # allauth moves the key into the session
+    response = client.post(response["Location"], {"password1": "a-new-secret-2026", "password2": "a-new-secret-2026"})
+    assert response.status_code == 302
+    login(alpha.host, alpha.email(Role.NURSE), "a-new-secret-2026")
+
+
+def test_login_attempts_are_rate_limited_and_the_limit_is_scoped_to_the_clinic(alpha, beta):
+    cache.clear()
+    email = alpha.email(Role.FRONT_DESK)
+    # The same address exists at clinic B as a different person (users belong to one clinic).
+    with schema_context(beta.clinic.schema_name):
+        user_create(email=email, full_name="Namesake", role=Role.FRONT_DESK, password=PASSWORD)
+    for _attempt in range(5):
+        host_client(alpha.host).post("/accounts/login/", {"login": email, "password": "wrong"})
+    blocked = host_client(alpha.host).post(
+        "/accounts/login/", {"login": email, "password": PASSWORD}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert b"Too many failed login attempts" in blocked.content
+    assert "_auth_user_id" not in blocked.wsgi_request.session
+    # clinic B keeps its own counter for the same address and the same IP
+    assert host_client(beta.host).post("/accounts/login/", {"login": email, "password": PASSWORD}).status_code == 302
+    cache.clear()
