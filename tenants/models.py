@@ -1,8 +1,11 @@
 """The Clinic (one PostgreSQL schema each) and its Domain, stored in the public schema."""
 
-from django.db import models
+from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import get_creation_fakes_migrations, schema_exists
+
+from tenants.schema_clone import clone_schema
 
 
 class Clinic(TenantMixin):
@@ -35,6 +38,21 @@ class Clinic(TenantMixin):
     @property
     def is_suspended(self) -> bool:
         return self.status == self.Status.SUSPENDED
+
+    def create_schema(self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1) -> bool:
+        """Clone the template (TENANT_BASE_SCHEMA) with our copier; without a template, migrate as usual.
+
+        The cloned `django_migrations` rows already mark every migration applied, which is what
+        TENANT_CREATION_FAKES_MIGRATIONS asks for, so no migrate command runs per clinic.
+        """
+        base_schema = self.get_base_schema() if get_creation_fakes_migrations() else False
+        if not (sync_schema and base_schema and schema_exists(base_schema)):
+            return super().create_schema(check_if_exists, sync_schema, verbosity)
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        clone_schema(source=base_schema, target=self.schema_name)
+        connection.set_schema_to_public()
+        return True
 
 
 class Domain(DomainMixin):

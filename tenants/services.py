@@ -40,7 +40,7 @@ def template_ensure() -> Clinic:
             status=Clinic.Status.TEMPLATE,
         )
         # The template cannot be cloned from itself: it is built by running the migrations.
-        template.save()
+        template.save(verbosity=0)
     return template
 
 

@@ -7,6 +7,7 @@ Everything built here is committed, so a live server process sees it; each test'
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import get_public_schema_name, schema_context
@@ -78,7 +79,11 @@ def beta(platform_world) -> ClinicFixture:
 
 
 @pytest.fixture(autouse=True)
-def _public_schema_after_each_test():
+def _clean_state_per_test(request):  # noqa: ANN001
+    """Each test starts on the public schema with an empty cache (Redis keeps what tests write)."""
+    if request.node.get_closest_marker("django_db") and not request.node.get_closest_marker("browser"):
+        request.getfixturevalue("db")
+        cache.clear()
     yield
     connection.set_schema_to_public()
 

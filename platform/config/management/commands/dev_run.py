@@ -1,5 +1,7 @@
 """`make run`: migrate every schema, set up the platform, load the demo and serve on port 8000."""
 
+import os
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -13,10 +15,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         addrport = str(options["addrport"])
-        self.stdout.write("Migrating the public schema, the template and every clinic...")
-        call_command("migrate_schemas", interactive=False, verbosity=0)
-        call_command("createcachetable", verbosity=0)
-        call_command("seed_demo", port=addrport.rsplit(":", 1)[-1])
+        # runserver's autoreloader runs this command again in a child process (RUN_MAIN=true); the
+        # database is prepared once, by the parent.
+        if os.environ.get("RUN_MAIN") != "true":
+            self.stdout.write("Migrating the public schema, the template and every clinic...")
+            call_command("migrate_schemas", interactive=False, verbosity=0)
+            call_command("createcachetable", verbosity=0)
+            call_command("seed_demo", port=addrport.rsplit(":", 1)[-1])
         if options["no_serve"]:
             return
         call_command("runserver", addrport, use_reloader=True)
