@@ -24,7 +24,7 @@ _LIKE_OPTIONS = (
 _SEQUENCE_TYPES = frozenset({"smallint", "integer", "bigint"})
 
 
-class UnsupportedTemplateObject(RuntimeError):
+class UnsupportedTemplateObjectError(RuntimeError):
     """The template holds an object this copier does not handle (a view, a function...)."""
 
 
@@ -57,7 +57,7 @@ def _assert_only_tables(source: str) -> None:
         [source, source],
     )
     if others:
-        raise UnsupportedTemplateObject(f"the template schema holds objects this copier cannot copy: {others}")
+        raise UnsupportedTemplateObjectError(f"the template schema holds objects this copier cannot copy: {others}")
 
 
 def clone_schema(*, source: str, target: str) -> None:
@@ -94,7 +94,8 @@ def clone_schema(*, source: str, target: str) -> None:
     plain_indexes = _fetch(
         "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
         "JOIN pg_namespace n ON n.oid = ic.relnamespace WHERE n.nspname = %s "
-        "AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x')) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint con "
+        "WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x')) "
         "ORDER BY ic.relname",
         [source],
     )
@@ -114,13 +115,14 @@ def clone_schema(*, source: str, target: str) -> None:
             )
         for table, column, sequence_type in identity_columns:
             if sequence_type not in _SEQUENCE_TYPES:
-                raise UnsupportedTemplateObject(f"identity sequence of type {sequence_type}")
+                raise UnsupportedTemplateObjectError(f"identity sequence of type {sequence_type}")
             cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [f'"{target}"."{table}"', column])
             sequence = cursor.fetchone()[0]
             cursor.execute(sql.SQL("ALTER SEQUENCE {} AS " + sequence_type).format(sql.SQL(sequence)))
             cursor.execute(
                 sql.SQL(
-                    "SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE((SELECT max({col}) FROM {tbl}), 0) + 1, false)"
+                    "SELECT setval(pg_get_serial_sequence(%s, %s), "
+                    "COALESCE((SELECT max({col}) FROM {tbl}), 0) + 1, false)"
                 ).format(col=sql.Identifier(column), tbl=sql.Identifier(target, table)),
                 [f'"{target}"."{table}"', column],
             )

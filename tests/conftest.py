@@ -79,7 +79,7 @@ def beta(platform_world) -> ClinicFixture:
 
 
 @pytest.fixture(autouse=True)
-def _clean_state_per_test(request):  # noqa: ANN001
+def _clean_state_per_test(request):
     """Each test starts on the public schema with an empty cache (Redis keeps what tests write)."""
     if request.node.get_closest_marker("django_db") and not request.node.get_closest_marker("browser"):
         request.getfixturevalue("db")

@@ -7,7 +7,7 @@ from django_tenants.utils import schema_context
 
 from tenants.accounts.models import User
 from tenants.models import Clinic
-from tenants.schema_clone import UnsupportedTemplateObject, clone_schema
+from tenants.schema_clone import UnsupportedTemplateObjectError, clone_schema
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,8 @@ CATALOG_QUERIES = {
     # Column order is compared by rank: a migrated schema keeps gaps where columns were dropped.
     "columns": """
         SELECT table_name, column_name,
-               row_number() OVER (PARTITION BY table_name ORDER BY ordinal_position), data_type, character_maximum_length, is_nullable,
+               row_number() OVER (PARTITION BY table_name ORDER BY ordinal_position), data_type,
+               character_maximum_length, is_nullable,
                is_identity, identity_generation, replace(coalesce(column_default, ''), %(schema)s, 'S')
         FROM information_schema.columns WHERE table_schema = %(schema)s ORDER BY 1, 3""",
     "constraints": """
@@ -78,7 +79,7 @@ def test_identity_sequences_continue_after_the_copied_rows(platform_world):
 def test_clone_refuses_objects_it_cannot_copy(platform_world):
     with connection.cursor() as cursor:
         cursor.execute("CREATE SCHEMA odd; CREATE VIEW odd.v AS SELECT 1 AS one")
-    with pytest.raises(UnsupportedTemplateObject):
+    with pytest.raises(UnsupportedTemplateObjectError):
         clone_schema(source="odd", target="odd_copy")
 
 

@@ -9,7 +9,7 @@ from tenants.accounts.models import Role
 class InvitationForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
     email = forms.EmailField(label=_("Email address"))
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=[("", _("Choose a role")), *Role.choices])
 
 
 class AcceptInvitationForm(forms.Form):

@@ -61,7 +61,7 @@ def main() -> None:
         _admin_sql(base, f'DROP DATABASE IF EXISTS "{bench_db}"')
 
 
-def _timed(label: str, fn, *args, **kwargs) -> float:  # noqa: ANN001
+def _timed(label: str, fn, *args, **kwargs) -> float:
     start = time.perf_counter()
     fn(*args, **kwargs)
     elapsed = time.perf_counter() - start

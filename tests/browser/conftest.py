@@ -53,7 +53,7 @@ def live_url(platform_world) -> Iterator[str]:
     """Base URL pattern of a gunicorn server on the test database: format with the host prefix."""
     port = _free_port()
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": _database_url(),
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "PLATFORM_DOMAIN": "localhost",

@@ -18,6 +18,7 @@ def test_signup_lands_on_the_new_subdomain_and_the_owner_signs_in(page, live_url
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create my clinic").click()
     page.wait_for_url(re.compile(r"^http://browser-sehat\.localhost:\d+/accounts/login/"))
+    assert page.get_by_text("Your clinic is ready.").is_visible()
 
     page.get_by_label("Email").fill("andi@browser.test")
     page.get_by_label("Password").fill(PASSWORD)
