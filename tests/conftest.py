@@ -10,10 +10,10 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import schema_context
 
 from tenants.accounts.models import Role, User
-from tenants.accounts.services import user_create
+from tenants.accounts.services import operator_create, user_create
 from tenants.models import Clinic
 from tenants.services import clinic_signup, platform_ensure
 
@@ -56,15 +56,7 @@ def platform_world(django_db_setup, django_db_blocker):
         platform_ensure()
         alpha = _make_clinic("alpha", "Klinik Alpha")
         beta = _make_clinic("beta", "Klinik Beta")
-        with schema_context(get_public_schema_name()):
-            user_create(
-                email=OPERATOR_EMAIL,
-                full_name="Operator",
-                role="",
-                password=PASSWORD,
-                is_staff=True,
-                is_superuser=True,
-            )
+        operator_create(email=OPERATOR_EMAIL, full_name="Operator", password=PASSWORD)
     return {"alpha": alpha, "beta": beta}
 
 

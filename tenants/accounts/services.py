@@ -13,6 +13,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from tenants.accounts.models import Invitation, Role, User
 
@@ -46,6 +47,14 @@ def user_create(
     user.save()
     EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
     return user
+
+
+def operator_create(*, email: str, full_name: str, password: str) -> User:
+    """A platform operator: a user of the public schema (console and admin), never of a clinic."""
+    with schema_context(get_public_schema_name()):
+        return user_create(
+            email=email, full_name=full_name, role="", password=password, is_staff=True, is_superuser=True
+        )
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,25 @@ from tests.conftest import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
-def test_signup_lands_on_the_new_subdomain_and_the_owner_signs_in(page, live_url):
+def _sign_up(page, live_url: str, *, name: str, subdomain: str, owner: str, email: str) -> None:
     page.goto(live_url.format("") + "/signup/")
-    page.get_by_label("Clinic name").fill("Klinik Browser Sehat")
-    page.get_by_label("Web address").fill("browser-sehat")
-    page.get_by_label("Your full name").fill("dr. Andi Pratama")
-    page.get_by_label("Your email address").fill("andi@browser.test")
+    page.get_by_label("Clinic name").fill(name)
+    page.get_by_label("Web address").fill(subdomain)
+    page.get_by_label("Your full name").fill(owner)
+    page.get_by_label("Your email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create my clinic").click()
+
+
+def test_signup_lands_on_the_new_subdomain_and_the_owner_signs_in(page, live_url):
+    _sign_up(
+        page,
+        live_url,
+        name="Klinik Browser Sehat",
+        subdomain="browser-sehat",
+        owner="dr. Andi Pratama",
+        email="andi@browser.test",
+    )
     page.wait_for_url(re.compile(r"^http://browser-sehat\.localhost:\d+/accounts/login/"))
     assert page.get_by_text("Your clinic is ready.").is_visible()
 
@@ -29,13 +40,7 @@ def test_signup_lands_on_the_new_subdomain_and_the_owner_signs_in(page, live_url
 
 
 def test_taken_subdomain_shows_a_form_error_in_the_browser(page, live_url):
-    page.goto(live_url.format("") + "/signup/")
-    page.get_by_label("Clinic name").fill("Klinik Kembar")
-    page.get_by_label("Web address").fill("alpha")
-    page.get_by_label("Your full name").fill("X")
-    page.get_by_label("Your email address").fill("x@kembar.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create my clinic").click()
+    _sign_up(page, live_url, name="Klinik Kembar", subdomain="alpha", owner="X", email="x@kembar.test")
     assert page.locator(".error").first.inner_text().startswith("This address is already taken")
 
 

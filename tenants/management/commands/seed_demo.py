@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context
 
 from tenants.accounts.models import Role, User
-from tenants.accounts.services import user_create
+from tenants.accounts.services import operator_create, user_create
 from tenants.models import Clinic
 from tenants.services import clinic_signup, platform_ensure
 
@@ -29,15 +29,9 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         platform_ensure()
         with schema_context("public"):
-            if not User.objects.filter(email=OPERATOR_EMAIL).exists():
-                user_create(
-                    email=OPERATOR_EMAIL,
-                    full_name="Platform Operator",
-                    role="",
-                    password=DEMO_PASSWORD,
-                    is_staff=True,
-                    is_superuser=True,
-                )
+            operator_exists = User.objects.filter(email=OPERATOR_EMAIL).exists()
+        if not operator_exists:
+            operator_create(email=OPERATOR_EMAIL, full_name="Platform Operator", password=DEMO_PASSWORD)
         for subdomain, name, mail_domain in DEMO_CLINICS:
             self._ensure_clinic(subdomain, name, mail_domain)
         self._print_summary(str(options["port"]))

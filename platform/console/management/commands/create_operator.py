@@ -4,9 +4,8 @@ import getpass
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django_tenants.utils import get_public_schema_name, schema_context
 
-from tenants.accounts.services import user_create
+from tenants.accounts.services import operator_create
 
 
 class Command(BaseCommand):
@@ -21,16 +20,8 @@ class Command(BaseCommand):
         import os
 
         password = options["password"] or os.environ.get("OPERATOR_PASSWORD") or getpass.getpass("Password: ")
-        with schema_context(get_public_schema_name()):
-            try:
-                user = user_create(
-                    email=str(options["email"]),
-                    full_name=str(options["name"]),
-                    role="",
-                    password=password,
-                    is_staff=True,
-                    is_superuser=True,
-                )
-            except ValidationError as exc:
-                raise CommandError("; ".join(exc.messages)) from exc
+        try:
+            user = operator_create(email=str(options["email"]), full_name=str(options["name"]), password=password)
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
         self.stdout.write(self.style.SUCCESS(f"Operator {user.email} created."))
