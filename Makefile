@@ -51,7 +51,7 @@ chromium:
 
 ## Stop the embedded PostgreSQL (it keeps running between commands so they start fast).
 stop-db:
-	@test -d .pgdata && $(PY) -c 'import pgserver, pathlib; from pgserver._commands import pg_ctl; pg_ctl(["-w", "stop"], pgdata=pathlib.Path(".pgdata").resolve(), user="pgserver" if __import__("os").geteuid() == 0 else None)' || true
+	@test -d .pgdata && $(PY) -W ignore -c 'import pgserver, pathlib; from pgserver._commands import pg_ctl; pg_ctl(["-w", "stop"], pgdata=pathlib.Path(".pgdata").resolve(), user="pgserver" if __import__("os").geteuid() == 0 else None)' || true
 
 ## Delete the embedded database entirely (stops it first).
 clean-db: stop-db

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.conf import settings
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from tenants.subdomains import normalize_subdomain, validate_subdomain
@@ -12,7 +13,7 @@ class ClinicSignupForm(forms.Form):
     subdomain = forms.CharField(
         label=_("Web address"),
         max_length=30,
-        help_text=_("Your clinic's web address: <address>.%(domain)s") % {"domain": settings.PLATFORM_DOMAIN},
+        help_text=format_lazy(_("Your clinic's web address: <address>.{domain}"), domain=settings.PLATFORM_DOMAIN),
     )
     owner_name = forms.CharField(label=_("Your full name"), max_length=150)
     owner_email = forms.EmailField(label=_("Your email address"))

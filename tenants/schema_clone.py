@@ -21,6 +21,9 @@ _LIKE_OPTIONS = (
 )
 
 
+# Rows copied from the template: the migrations applied, and the content types and permissions that
+# post_migrate created (so their ids match across clinics). Every other table must be empty.
+COPIED_TABLES = frozenset({"django_migrations", "django_content_type", "auth_permission"})
 _SEQUENCE_TYPES = frozenset({"smallint", "integer", "bigint"})
 
 
@@ -34,9 +37,12 @@ def _check(name: str) -> None:
 
 
 def _retarget(definition: str, source: str, target: str) -> str:
-    """Point a definition printed by PostgreSQL (qualified with the template) at the new schema."""
-    return definition.replace(f" ON {source}.", f" ON {target}.").replace(
-        f" REFERENCES {source}.", f" REFERENCES {target}."
+    """Point a definition printed by PostgreSQL (qualified with the template) at the new schema.
+
+    The target is quoted: a valid subdomain can still be an SQL keyword (`order`, `user`).
+    """
+    return definition.replace(f" ON {source}.", f' ON "{target}".').replace(
+        f" REFERENCES {source}.", f' REFERENCES "{target}".'
     )
 
 
@@ -47,17 +53,40 @@ def _fetch(query: str, params: list[object]) -> list[tuple]:
 
 
 def _assert_only_tables(source: str) -> None:
+    """Refuse a template holding anything but tables, indexes and sequences (views, functions, types,
+    triggers, row security policies, rules): silently dropping one would make clinics differ."""
     others = _fetch(
         """
-        SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = %s AND c.relkind NOT IN ('r', 'i', 'S')
-        UNION ALL
-        SELECT p.proname, 'f' FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = %s
+        SELECT c.relname, c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = %(s)s AND c.relkind NOT IN ('r', 'i', 'S')
+        UNION ALL SELECT p.proname, 'function' FROM pg_proc p
+            JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = %(s)s
+        UNION ALL SELECT t.typname, 'type' FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+            WHERE n.nspname = %(s)s AND t.typtype IN ('e', 'd', 'r', 'm')
+        UNION ALL SELECT tg.tgname, 'trigger' FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %(s)s AND NOT tg.tgisinternal
+        UNION ALL SELECT pol.polname, 'policy' FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %(s)s
+        UNION ALL SELECT c.relname, 'row level security' FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %(s)s AND c.relrowsecurity
+        UNION ALL SELECT r.rulename, 'rule' FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+            JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %(s)s AND c.relkind = 'r'
         """,
-        [source, source],
+        {"s": source},
     )
     if others:
         raise UnsupportedTemplateObjectError(f"the template schema holds objects this copier cannot copy: {others}")
+
+
+def _assert_no_rows_beyond_bookkeeping(source: str, tables: list[str]) -> None:
+    """Only Django's bookkeeping rows are copied; a person or a record in the template is a mistake."""
+    with connection.cursor() as cursor:
+        for table in tables:
+            if table in COPIED_TABLES:
+                continue
+            cursor.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(source, table)))
+            if cursor.fetchone()[0]:
+                raise UnsupportedTemplateObjectError(f"the template table {table} holds rows; it must be empty")
 
 
 def clone_schema(*, source: str, target: str) -> None:
@@ -76,6 +105,16 @@ def clone_schema(*, source: str, target: str) -> None:
         )
     ]
     # The sequence's own type too: a column altered from integer to bigint keeps an integer sequence.
+    _assert_no_rows_beyond_bookkeeping(source, tables)
+    # Generated columns are computed, never inserted.
+    insertable = _fetch(
+        "SELECT c.relname, array_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a "
+        "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' "
+        "GROUP BY c.relname",
+        [source],
+    )
+    columns_of = dict(insertable)
     identity_columns = _fetch(
         "SELECT c.relname, a.attname, format_type(seq.seqtypid, NULL) FROM pg_attribute a "
         "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -108,11 +147,13 @@ def clone_schema(*, source: str, target: str) -> None:
                     new=sql.Identifier(target, table), old=sql.Identifier(source, table)
                 )
             )
-            cursor.execute(
-                sql.SQL("INSERT INTO {new} OVERRIDING SYSTEM VALUE SELECT * FROM {old}").format(
-                    new=sql.Identifier(target, table), old=sql.Identifier(source, table)
+            if table in COPIED_TABLES:
+                columns = sql.SQL(", ").join(sql.Identifier(column) for column in columns_of[table])
+                cursor.execute(
+                    sql.SQL("INSERT INTO {new} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} FROM {old}").format(
+                        new=sql.Identifier(target, table), old=sql.Identifier(source, table), cols=columns
+                    )
                 )
-            )
         for table, column, sequence_type in identity_columns:
             if sequence_type not in _SEQUENCE_TYPES:
                 raise UnsupportedTemplateObjectError(f"identity sequence of type {sequence_type}")

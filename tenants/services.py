@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
@@ -44,6 +44,20 @@ def template_ensure() -> Clinic:
     return template
 
 
+# Held exclusively by `manage.py migrate_clinics` while it migrates, and shared by each signup: a clinic
+# is never cloned from a template that a release is half-way through migrating.
+MIGRATION_LOCK_KEY = 7_310_425_001
+
+
+def _wait_for_no_migrations() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock_shared(%s)", [MIGRATION_LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            raise ValidationError(
+                _("The platform is being updated. Please try again in a minute; nothing was created.")
+            )
+
+
 @dataclass(frozen=True)
 class ClinicSignup:
     clinic: Clinic
@@ -67,6 +81,7 @@ def clinic_signup(*, name: str, subdomain: str, owner_name: str, owner_email: st
     domain = f"{subdomain}.{settings.PLATFORM_DOMAIN}"
     try:
         with transaction.atomic():
+            _wait_for_no_migrations()
             clinic = Clinic(schema_name=schema_name, name=name.strip(), subdomain=subdomain)
             clinic.save(verbosity=0)  # clones the template schema, in this transaction
             Domain.objects.create(domain=domain, tenant=clinic, is_primary=True)

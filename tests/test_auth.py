@@ -33,9 +33,11 @@ def test_wrong_password_is_refused(alpha):
 
 
 def test_user_of_clinic_a_cannot_sign_in_at_clinic_b(alpha, beta):
-    response = host_client(beta.host).post("/accounts/login/", {"login": alpha.email(Role.OWNER), "password": PASSWORD})
+    client = host_client(beta.host)
+    response = client.post("/accounts/login/", {"login": alpha.email(Role.OWNER), "password": PASSWORD})
     assert response.status_code == 200  # the form again, with an error: no such user at B
-    assert "_auth_user_id" not in host_client(beta.host).session
+    assert "_auth_user_id" not in response.wsgi_request.session
+    assert client.get("/api/me/").status_code == 403
 
 
 def test_operator_cannot_sign_in_at_a_clinic(alpha):

@@ -12,7 +12,7 @@ from django.utils import translation
 from django_tenants.utils import schema_context
 
 from tenants.accounts.models import Role, User
-from tenants.models import Clinic, ClinicStatusEvent
+from tenants.models import Clinic, ClinicStatusEvent, Domain
 from tenants.services import clinic_signup
 from tests.conftest import PASSWORD, host_client, login
 
@@ -138,3 +138,31 @@ def test_create_operator_is_documented_in_manage_help():
     )
     assert result.returncode == 0, result.stderr
     assert "--email" in result.stdout
+
+
+def test_admin_login_goes_through_two_factor(platform_world):
+    """The admin's own login form would skip TOTP; it is routed through allauth's."""
+    response = host_client("localhost").post(
+        "/admin/login/", {"username": "operator@platform.test", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert "_auth_user_id" not in response.wsgi_request.session
+
+
+def test_admin_cannot_add_clinics_or_edit_domains_or_status(platform_world):
+    operator = login("localhost", "operator@platform.test")
+    assert operator.get("/admin/tenants/clinic/add/").status_code == 403
+    domain = Domain.objects.get(domain="alpha.localhost")
+    page = operator.get(f"/admin/tenants/domain/{domain.pk}/change/")
+    assert page.status_code == 200
+    assert b'name="domain"' not in page.content  # read-only view
+    clinic_page = operator.get(f"/admin/tenants/clinic/{domain.tenant_id}/change/")
+    assert b'name="status"' not in clinic_page.content
+
+
+def test_operators_must_use_two_factor_when_required(platform_world, settings):
+    settings.OPERATORS_REQUIRE_TWO_FACTOR = True
+    response = _operator().get("/console/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/totp/activate/"

@@ -5,6 +5,7 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from tenants.accounts.models import Invitation, Role, User
+from tenants.accounts.services import user_create
 from tenants.subdomains import schema_name_for
 from tests.conftest import PASSWORD, host_client, login, user_in
 
@@ -44,12 +45,41 @@ def test_cookie_of_a_with_host_of_b_writes_nothing_at_b(alpha, beta):
 
 
 def test_ids_of_another_clinic_are_not_found(alpha, beta):
-    owner_a = login(alpha.host, alpha.email(Role.OWNER))
-    b_doctor = user_in(beta, beta.email(Role.DOCTOR))
-    # B's doctor id, used at A, names nobody at A (or a different person); B's doctor is untouched
-    owner_a.post(f"/staff/{b_doctor.pk}/active/", {"active": "0"})
     with schema_context(beta.clinic.schema_name):
-        assert User.objects.get(pk=b_doctor.pk).is_active
+        b_only = user_create(email="late@beta.test", full_name="Late Hire", role=Role.NURSE, password=PASSWORD)
+    assert user_in(alpha, "late@beta.test") is None
+    with schema_context(alpha.clinic.schema_name):
+        assert not User.objects.filter(pk=b_only.pk).exists()  # this id names nobody at A
+    owner_a = login(alpha.host, alpha.email(Role.OWNER))
+    response = owner_a.post(f"/staff/{b_only.pk}/active/", {"active": "0"})
+    assert response.status_code == 404
+    with schema_context(beta.clinic.schema_name):
+        assert User.objects.get(pk=b_only.pk).is_active
+
+
+def test_csrf_origin_of_a_sibling_clinic_is_refused(alpha):
+    client = Client(enforce_csrf_checks=True, HTTP_HOST=alpha.host)
+    client.get("/accounts/login/")
+    token = client.cookies["csrftoken"].value
+    signed_in = client.post(
+        "/accounts/login/", {"login": alpha.email(Role.OWNER), "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
+    assert signed_in.status_code == 302
+    token = client.cookies["csrftoken"].value
+    invite = {"email": "csrf@alpha.test", "role": Role.NURSE, "csrfmiddlewaretoken": token}
+    forged = client.post("/staff/", invite, HTTP_ORIGIN="http://beta.localhost")
+    assert forged.status_code == 403
+    same_origin = client.post("/staff/", invite, HTTP_ORIGIN="http://alpha.localhost")
+    assert same_origin.status_code == 302
+    with schema_context(alpha.clinic.schema_name):
+        assert Invitation.objects.filter(email="csrf@alpha.test").count() == 1
+
+
+def test_email_management_is_closed(alpha):
+    """Sign-in addresses come from invitations; nobody adds an unverified one to their account."""
+    client = login(alpha.host, alpha.email(Role.DOCTOR))
+    assert client.get("/accounts/email/").status_code == 404
+    assert client.post("/accounts/email/", {"action_add": "", "email": "late@beta.test"}).status_code == 404
 
 
 def test_users_belong_to_one_schema(alpha, beta):

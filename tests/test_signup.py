@@ -137,3 +137,44 @@ def test_failure_half_way_leaves_no_half_made_clinic(platform_world):
 def test_duplicate_owner_email_in_another_clinic_is_fine(alpha):
     response = _signup("gamma", owner_email=alpha.email(Role.OWNER))
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("subdomain", ["order", "user", "select", "current-user"])
+def test_sql_keyword_subdomains_work(platform_world, subdomain):
+    response = _signup(subdomain)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    with schema_context(subdomain.replace("-", "_")):
+        assert User.objects.get().role == Role.OWNER
+
+
+def test_signup_waits_while_a_release_migrates(platform_world):
+    import psycopg2
+
+    from tenants.services import MIGRATION_LOCK_KEY
+
+    migrating = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with migrating.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
+        response = _signup("sedang-update")
+    finally:
+        migrating.close()
+    assert response.status_code == 400
+    assert b"being updated" in response.content
+    assert _nothing_created("sedang-update")
+
+
+def test_signups_are_rate_limited_per_address(platform_world):
+    for _attempt in range(10):
+        assert _signup("", name="").status_code == 400
+    response = _signup("kesebelas")
+    assert response.status_code == 429
+    assert b"Too many clinics" in response.content
+    assert _nothing_created("kesebelas")
+
+
+@pytest.mark.parametrize(("language", "text"), [("en", "web address"), ("id", "Alamat web klinik Anda")])
+def test_signup_help_text_follows_the_language(platform_world, language, text):
+    response = host_client("localhost").get("/signup/", HTTP_ACCEPT_LANGUAGE=language)
+    assert text in response.content.decode()
+    assert "&lt;address&gt;.localhost" in response.content.decode()

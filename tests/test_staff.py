@@ -115,3 +115,19 @@ def test_owner_cannot_deactivate_themself(alpha):
     me = user_in(alpha, alpha.email(Role.OWNER))
     owner.post(f"/staff/{me.pk}/active/", {"active": "0"})
     assert user_in(alpha, alpha.email(Role.OWNER)).is_active
+
+
+def test_invitation_link_is_shown_when_email_cannot_be_sent(alpha):
+    import smtplib
+    from unittest import mock
+
+    owner = login(alpha.host, alpha.email(Role.OWNER))
+    with mock.patch("tenants.accounts.services.send_mail", side_effect=smtplib.SMTPException("down")):
+        response = owner.post(
+            "/staff/", {"email": "nomail@alpha.test", "role": Role.NURSE}, HTTP_ACCEPT_LANGUAGE="en", follow=True
+        )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "the email could not be sent" in body
+    link = re.search(r"http://alpha\.localhost(/invitations/[^/\s]+/)", body).group(1)
+    assert host_client(alpha.host).get(link).status_code == 200

@@ -151,7 +151,13 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env_str("LOGIN_RATE_LIMIT", default="20/m/ip,5/5m/key"),
     "reset_password": "20/m/ip,5/m/key",
+    "clinic_signup": env_str("SIGNUP_RATE_LIMIT", default="10/h/ip"),
 }
+# Behind Heroku's router (one proxy) the client's address is the last hop of X-Forwarded-For; without
+# this, every client would share the router's address and one attacker could lock out a whole clinic.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if PRODUCTION else 0)
+# Operators can suspend any clinic: in production they must use two-factor authentication.
+OPERATORS_REQUIRE_TWO_FACTOR = env_bool("OPERATORS_REQUIRE_TWO_FACTOR", PRODUCTION)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", default="Klinik Platform")
 
@@ -174,7 +180,10 @@ if not SECURE_HSTS_PRELOAD:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
-    CSRF_TRUSTED_ORIGINS = [f"https://{PLATFORM_DOMAIN}", f"https://*.{PLATFORM_DOMAIN}"]
+    # `__Host-` cookies are host-only and Secure by the browser's rules: no sibling subdomain (another
+    # clinic) can set or overwrite them. No CSRF_TRUSTED_ORIGINS: a form posts only to its own host.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 # --- Language: Bahasa Indonesia and English, browser default first --------------------------------
 LANGUAGE_CODE = "id"

@@ -3,11 +3,12 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from config.views import healthz
+from config.views import email_management_disabled, healthz
 from tenants.accounts.api import MeApi
 
 urlpatterns = [
     path("", include("tenants.accounts.urls")),
+    path("accounts/email/", email_management_disabled),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/me/", MeApi.as_view(), name="api_me"),

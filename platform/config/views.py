@@ -1,7 +1,7 @@
 """Views of the platform layer itself: the health check and the unknown-clinic page."""
 
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
 
@@ -29,3 +29,8 @@ def unknown_clinic(request: HttpRequest) -> HttpResponse:
         {"host": request.get_host(), "platform_url": platform_url(request)},
         status=404,
     )
+
+
+def email_management_disabled(request: HttpRequest) -> HttpResponse:
+    """A person's sign-in address is the one their invitation (or signup) verified; no adding others."""
+    raise Http404

@@ -1,13 +1,22 @@
-"""When a clinic requires two-factor authentication, staff without TOTP must set it up first."""
+"""Two-factor enforcement: a clinic's staff when the owner requires it, operators when settings do."""
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django_tenants.utils import get_public_schema_name
 
 from tenants.accounts.selectors import user_has_totp
+from tenants.models import Clinic
+
+
+def _two_factor_required(tenant: Clinic, user: object) -> bool:
+    if tenant.schema_name == get_public_schema_name():
+        return settings.OPERATORS_REQUIRE_TWO_FACTOR and getattr(user, "is_staff", False)
+    return tenant.require_two_factor
 
 
 class RequireTwoFactorMiddleware:
@@ -21,7 +30,7 @@ class RequireTwoFactorMiddleware:
         user = getattr(request, "user", None)
         if (
             tenant is not None
-            and tenant.require_two_factor
+            and _two_factor_required(tenant, user)
             and user is not None
             and user.is_authenticated
             and not request.path.startswith(self.exempt_prefixes)

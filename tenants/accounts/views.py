@@ -1,5 +1,8 @@
 """Clinic pages about people: home, staff and invitations, accepting an invitation, security."""
 
+import logging
+import smtplib
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
@@ -9,18 +12,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.form_errors import add_validation_error
 from tenants.accounts import selectors, services
 from tenants.accounts.access import clinic_staff_required, owner_required
 from tenants.accounts.forms import AcceptInvitationForm, InvitationForm, SecurityForm
 from tenants.services import clinic_set_two_factor_required
 
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+logger = logging.getLogger(__name__)
 
 
 @clinic_staff_required
@@ -35,11 +33,23 @@ def staff(request: HttpRequest) -> HttpResponse:
         try:
             sent = services.invitation_create(invited_by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_validation_error(form, exc)
         else:
             accept_url = request.build_absolute_uri(reverse("invitation_accept", args=[sent.token]))
-            services.invitation_send_email(sent=sent, clinic_name=request.tenant.name, accept_url=accept_url)
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": sent.invitation.email})
+            try:
+                services.invitation_send_email(sent=sent, clinic_name=request.tenant.name, accept_url=accept_url)
+            except (OSError, smtplib.SMTPException):
+                logger.exception("invitation email could not be sent")
+                messages.warning(
+                    request,
+                    _(
+                        "The invitation is saved but the email could not be sent. Give %(email)s this link "
+                        "yourself: %(url)s"
+                    )
+                    % {"email": sent.invitation.email, "url": accept_url},
+                )
+            else:
+                messages.success(request, _("Invitation sent to %(email)s.") % {"email": sent.invitation.email})
             return redirect("staff")
     context = {
         "form": form,
@@ -86,10 +96,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 password=form.cleaned_data["password1"],
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict") and "password" in exc.error_dict:
-                form.add_error("password1", exc.error_dict["password"])
-            else:
-                _apply_errors(form, exc)
+            add_validation_error(form, exc, field_map={"password": "password1"})
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome to %(clinic)s.") % {"clinic": request.tenant.name})

@@ -19,7 +19,7 @@ class Command(BaseCommand):
         # database is prepared once, by the parent.
         if os.environ.get("RUN_MAIN") != "true":
             self.stdout.write("Migrating the public schema, the template and every clinic...")
-            call_command("migrate_schemas", interactive=False, verbosity=0)
+            call_command("migrate_clinics", verbosity=0)
             call_command("createcachetable", verbosity=0)
             call_command("seed_demo", port=addrport.rsplit(":", 1)[-1])
         if options["no_serve"]:
