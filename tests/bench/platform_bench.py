@@ -73,6 +73,9 @@ def run() -> None:
     import django
 
     django.setup()
+    import logging
+
+    logging.getLogger("tenants.services").setLevel(logging.WARNING)  # one line per clinic otherwise
     from django.core.management import call_command
     from django.test import override_settings
 
