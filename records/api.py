@@ -1,0 +1,248 @@
+"""The clinical record's JSON API: thin views over records.selectors and records.services.
+
+One module, one view class per operation; the per-kind views (visit, vitals, diagnosis, prescription)
+are made by `kind_views` so every kind gets the same create/read/change/void/history operations.
+"""
+
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from records import access, icd10, selectors, services
+from records.models import Patient
+from records.serializers import (
+    OUTPUTS,
+    ChartAccessOutput,
+    ChartOutput,
+    Icd10Output,
+    PatientOutput,
+    RevisionOutput,
+    VoidInput,
+    input_serializer,
+    serialize_chart,
+    serialize_record,
+)
+
+_DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class Pagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def actor_for(request: Request) -> services.Actor:
+    """The signed-in staff member and the device named by the `X-Device-Id` header, if any."""
+    if not request.user.role:
+        raise PermissionDenied(_("Only staff of this clinic can use its records."))
+    device_id = request.headers.get("X-Device-Id", "")
+    if device_id and not _DEVICE_ID.fullmatch(device_id):
+        raise ValidationError({"X-Device-Id": [_("Use 1 to 64 letters, digits, '-' or '_'.")]})
+    return services.Actor(user=request.user, device_id=device_id)
+
+
+def body_of(request: Request) -> dict[str, Any]:
+    if not isinstance(request.data, dict):
+        raise ValidationError(_("Send a JSON object."))
+    return dict(request.data)
+
+
+def _split_meta(body: dict[str, Any]) -> tuple[dict[str, Any], str, int | None]:
+    """The fields to write, the amendment reason and the base version, from one request body."""
+    reason = str(body.pop("reason", "") or "")
+    version = body.pop("version", None)
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        raise ValidationError({"version": [_("A whole number.")]})
+    return body, reason, version
+
+
+def _duplicate_warnings(patient: Patient) -> list[dict[str, Any]]:
+    matches = selectors.patient_possible_duplicates(
+        nik=patient.nik, full_name=patient.full_name, birth_date=patient.birth_date, exclude_id=patient.pk
+    )
+    if not matches:
+        return []
+    return [
+        {
+            "code": "possible_duplicate",
+            "message": _("A patient with the same NIK, or the same name and birth date, is already registered."),
+            "patients": PatientOutput(matches, many=True).data,
+        }
+    ]
+
+
+# --- patients -----------------------------------------------------------------------------------------
+
+
+class PatientListApi(APIView):
+    @extend_schema(
+        summary="Search and page through patients",
+        parameters=[
+            OpenApiParameter("q", str, description="Name (any part), medical record number or NIK (from the start)"),
+            OpenApiParameter("include_voided", bool),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses=PatientOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        actor_for(request)
+        patients = selectors.patient_search(
+            query=request.query_params.get("q", ""),
+            include_voided=request.query_params.get("include_voided") in ("1", "true"),
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(patients, request, view=self)
+        return paginator.get_paginated_response(PatientOutput(page, many=True).data)
+
+    @extend_schema(
+        summary="Register a patient (warns about a likely duplicate)",
+        request=input_serializer("patient"),
+        responses={201: PatientOutput},
+    )
+    def post(self, request: Request) -> Response:
+        actor = actor_for(request)
+        data, reason, _version = _split_meta(body_of(request))
+        record_id = data.pop("id", None)
+        patient = services.record_create(
+            entity="patient", actor=actor, data=data, record_id=_uuid_or_none(record_id), reason=reason
+        )
+        payload = {**serialize_record("patient", patient, request.user), "warnings": _duplicate_warnings(patient)}
+        return Response(payload, status=status.HTTP_201_CREATED)
+
+
+class PatientChartApi(APIView):
+    @extend_schema(
+        summary="A patient's chart: every visit with the parts your role may see (logged)",
+        responses=ChartOutput,
+    )
+    def get(self, request: Request, record_id: str) -> Response:
+        actor = actor_for(request)
+        patient = selectors.record_get(entity="patient", record_id=record_id, user=request.user)
+        visits = selectors.patient_chart(patient=patient, user=request.user)
+        services.chart_opened(patient=patient, actor=actor)
+        return Response(serialize_chart(patient, visits, request.user))
+
+
+def _uuid_or_none(value: Any) -> Any:
+    if value in (None, ""):
+        return None
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise ValidationError({"id": [_("Not a valid UUID.")]}) from exc
+
+
+# --- every kind -----------------------------------------------------------------------------------------
+
+
+def kind_views(entity: str) -> dict[str, type[APIView]]:
+    """Create, read/change, void and history views for one kind of record."""
+    title = entity.title()
+    output = OUTPUTS[entity]
+
+    class CreateApi(APIView):
+        @extend_schema(
+            summary=f"Create a {entity} record",
+            request=input_serializer(entity),
+            responses={201: output},
+            tags=[entity],
+        )
+        def post(self, request: Request) -> Response:
+            actor = actor_for(request)
+            data, reason, _version = _split_meta(body_of(request))
+            record_id = _uuid_or_none(data.pop("id", None))
+            instance = services.record_create(entity=entity, actor=actor, data=data, record_id=record_id, reason=reason)
+            return Response(serialize_record(entity, instance, request.user), status=status.HTTP_201_CREATED)
+
+    class DetailApi(APIView):
+        @extend_schema(summary=f"Read a {entity} record", responses=output, tags=[entity])
+        def get(self, request: Request, record_id: str) -> Response:
+            actor_for(request)
+            instance = selectors.record_get(entity=entity, record_id=record_id, user=request.user)
+            return Response(serialize_record(entity, instance, request.user))
+
+        @extend_schema(
+            summary=f"Change a {entity} record (an amendment with a reason once the visit is finished)",
+            request=input_serializer(entity),
+            responses=output,
+            tags=[entity],
+        )
+        def patch(self, request: Request, record_id: str) -> Response:
+            actor = actor_for(request)
+            instance = selectors.record_get(entity=entity, record_id=record_id, user=request.user)
+            changes, reason, version = _split_meta(body_of(request))
+            instance = services.record_update(
+                instance=instance, actor=actor, changes=changes, reason=reason, base_version=version
+            )
+            return Response(serialize_record(entity, instance, request.user))
+
+    class VoidApi(APIView):
+        @extend_schema(
+            summary=f"Void a {entity} record with a reason", request=VoidInput, responses=output, tags=[entity]
+        )
+        def post(self, request: Request, record_id: str) -> Response:
+            actor = actor_for(request)
+            instance = selectors.record_get(entity=entity, record_id=record_id, user=request.user)
+            reason = str(body_of(request).get("reason", "") or "")
+            instance = services.record_void(instance=instance, actor=actor, reason=reason)
+            return Response(serialize_record(entity, instance, request.user))
+
+    class RevisionsApi(APIView):
+        @extend_schema(summary=f"History of a {entity} record", responses=RevisionOutput(many=True), tags=[entity])
+        def get(self, request: Request, record_id: str) -> Response:
+            actor_for(request)
+            instance = selectors.record_get(entity=entity, record_id=record_id, user=request.user)
+            revisions = selectors.record_revisions(entity=entity, record_id=instance.pk)
+            return Response(RevisionOutput(revisions, many=True).data)
+
+    views = {"create": CreateApi, "detail": DetailApi, "void": VoidApi, "revisions": RevisionsApi}
+    for operation, view in views.items():
+        view.__name__ = view.__qualname__ = f"{title}{operation.title()}Api"
+    return views
+
+
+# --- audit and ICD-10 -----------------------------------------------------------------------------------
+
+
+class AuditApi(APIView):
+    @extend_schema(
+        summary="The clinic's audit trail: every change and every chart opened (owners only)",
+        parameters=[OpenApiParameter("kind", str, enum=["changes", "chart_access"]), OpenApiParameter("page", int)],
+        responses=RevisionOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        actor_for(request)
+        if not access.can_read_audit(request.user):
+            raise PermissionDenied(_("Only the clinic's owner reads the audit trail."))
+        kind = request.query_params.get("kind", "changes")
+        paginator = Pagination()
+        if kind == "chart_access":
+            page = paginator.paginate_queryset(selectors.audit_chart_accesses(), request, view=self)
+            return paginator.get_paginated_response(ChartAccessOutput(page, many=True).data)
+        page = paginator.paginate_queryset(selectors.audit_revisions(), request, view=self)
+        return paginator.get_paginated_response(RevisionOutput(page, many=True).data)
+
+
+class Icd10SearchApi(APIView):
+    @extend_schema(
+        summary="Search WHO ICD-10 (2019) by code or words",
+        parameters=[OpenApiParameter("q", str, required=True)],
+        responses=Icd10Output(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        actor_for(request)
+        results = icd10.search(request.query_params.get("q", ""), limit=20)
+        return Response(Icd10Output(results, many=True).data)

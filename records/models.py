@@ -1,0 +1,230 @@
+"""The clinical record of one clinic (its own schema): patients, visits and their parts, history, access log.
+
+Every record has a client-made UUID (devices create records offline), a `version` (1 on create, +1 on
+every applied change) and is voided with a reason instead of deleted. Every create, change and void
+writes a Revision with the values before and after.
+"""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from records.validators import validate_nik, validate_not_future
+
+
+def _range(low: float | int, high: float | int, unit: str) -> list:
+    """Physiological range validators with a message a person understands."""
+    message = _("Must be between %(low)s and %(high)s %(unit)s.") % {"low": low, "high": high, "unit": unit}
+    low_value = Decimal(str(low)) if isinstance(low, float) else low
+    high_value = Decimal(str(high)) if isinstance(high, float) else high
+    return [MinValueValidator(low_value, message=message), MaxValueValidator(high_value, message=message)]
+
+
+class ClinicalRecord(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    void_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
+
+
+class Patient(ClinicalRecord):
+    class Sex(models.TextChoices):
+        FEMALE = "F", _("Female")
+        MALE = "M", _("Male")
+
+    medical_record_number = models.CharField(_("medical record number"), max_length=32, unique=True)
+    full_name = models.CharField(_("full name"), max_length=150)
+    nik = models.CharField(_("NIK"), max_length=16, blank=True, db_index=True, validators=[validate_nik])
+    birth_date = models.DateField(_("birth date"), validators=[validate_not_future])
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    allergies = models.TextField(_("known allergies"), blank=True)
+
+    class Meta:
+        verbose_name = _("patient")
+        ordering = ["full_name", "id"]
+        indexes = [models.Index(fields=["full_name", "birth_date"], name="patient_name_birth")]
+
+    def __str__(self) -> str:
+        return f"{self.medical_record_number} {self.full_name}"
+
+
+class Visit(ClinicalRecord):
+    class Status(models.TextChoices):
+        ARRIVED = "arrived", _("Arrived")
+        IN_PROGRESS = "in_progress", _("In progress")
+        FINISHED = "finished", _("Finished")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="visits")
+    started_at = models.DateTimeField(_("date and time"))
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ARRIVED)
+    chief_complaint = models.TextField(_("chief complaint"), blank=True)
+    subjective = models.TextField(_("subjective"), blank=True)
+    objective = models.TextField(_("objective"), blank=True)
+    assessment = models.TextField(_("assessment"), blank=True)
+    plan = models.TextField(_("plan"), blank=True)
+
+    class Meta:
+        verbose_name = _("visit")
+        ordering = ["-started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"visit {self.id} of {self.patient_id}"
+
+
+class VitalSigns(ClinicalRecord):
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="vital_signs")
+    measured_at = models.DateTimeField(_("measured at"))
+    temperature_c = models.DecimalField(
+        _("temperature (°C)"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=_range(30.0, 45.0, "°C"),
+    )
+    pulse = models.PositiveSmallIntegerField(
+        _("pulse (/min)"), null=True, blank=True, validators=_range(20, 250, "/min")
+    )
+    respiratory_rate = models.PositiveSmallIntegerField(
+        _("respiratory rate (/min)"), null=True, blank=True, validators=_range(4, 80, "/min")
+    )
+    systolic = models.PositiveSmallIntegerField(
+        _("systolic (mmHg)"), null=True, blank=True, validators=_range(50, 300, "mmHg")
+    )
+    diastolic = models.PositiveSmallIntegerField(
+        _("diastolic (mmHg)"), null=True, blank=True, validators=_range(20, 200, "mmHg")
+    )
+    spo2 = models.PositiveSmallIntegerField(_("SpO2 (%)"), null=True, blank=True, validators=_range(50, 100, "%"))
+    height_cm = models.DecimalField(
+        _("height (cm)"), max_digits=4, decimal_places=1, null=True, blank=True, validators=_range(30.0, 250.0, "cm")
+    )
+    weight_kg = models.DecimalField(
+        _("weight (kg)"), max_digits=4, decimal_places=1, null=True, blank=True, validators=_range(0.5, 350.0, "kg")
+    )
+
+    class Meta:
+        verbose_name = _("vital signs")
+        ordering = ["measured_at", "id"]
+
+    def __str__(self) -> str:
+        return f"vital signs {self.id}"
+
+    @property
+    def bmi(self) -> Decimal | None:
+        if not self.height_cm or not self.weight_kg:
+            return None
+        meters = Decimal(self.height_cm) / 100
+        return (Decimal(self.weight_kg) / (meters * meters)).quantize(Decimal("0.1"))
+
+
+class Diagnosis(ClinicalRecord):
+    class Kind(models.TextChoices):
+        PRIMARY = "primary", _("Primary")
+        SECONDARY = "secondary", _("Secondary")
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="diagnoses")
+    code = models.CharField(_("ICD-10 code"), max_length=8)
+    title = models.CharField(_("title"), max_length=300, editable=False)
+    kind = models.CharField(_("primary or secondary"), max_length=10, choices=Kind.choices, default=Kind.PRIMARY)
+
+    class Meta:
+        verbose_name = _("diagnosis")
+        verbose_name_plural = _("diagnoses")
+        ordering = ["kind", "code", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class Prescription(ClinicalRecord):
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="prescriptions")
+    drug = models.CharField(_("drug"), max_length=200)
+    dose = models.CharField(_("dose"), max_length=100)
+    route = models.CharField(_("route"), max_length=50, blank=True)
+    frequency = models.CharField(_("frequency"), max_length=100)
+    duration = models.CharField(_("duration"), max_length=100, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"), null=True, blank=True, validators=_range(1, 10000, ""))
+    instructions = models.TextField(_("instructions"), blank=True)
+
+    class Meta:
+        verbose_name = _("prescription")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.drug} {self.dose}"
+
+
+class Revision(models.Model):
+    """One create, change, amendment or void of a record: who, which device, when, before and after."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Changed")
+        AMEND = "amend", _("Amended")
+        VOID = "void", _("Voided")
+
+    entity = models.CharField(max_length=20)
+    record_id = models.UUIDField()
+    version = models.PositiveIntegerField()
+    action = models.CharField(max_length=10, choices=Action.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    device_id = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField()
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [models.UniqueConstraint(fields=["entity", "record_id", "version"], name="revision_version")]
+        indexes = [models.Index(fields=["record_id", "version"], name="revision_record")]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.record_id} v{self.version} {self.action}"
+
+
+class ChartAccess(models.Model):
+    """Someone opened a patient's chart (read access is logged, as the law asks)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    device_id = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"chart of {self.patient_id} by {self.user_id}"
+
+
+class MedicalRecordCounter(models.Model):
+    """The clinic's next medical record number, when the clinic lets the server assign one."""
+
+    next_value = models.PositiveBigIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"next MRN {self.next_value}"

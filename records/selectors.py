@@ -1,0 +1,73 @@
+"""Reads of the clinical record: patient search, a patient's chart, history and the audit trail."""
+
+import re
+import uuid
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from records import access
+from records.models import ChartAccess, Diagnosis, Patient, Prescription, Revision, Visit, VitalSigns
+from records.specs import spec_for
+from tenants.accounts.models import User
+
+_DIGITS = re.compile(r"^\d+$")
+
+
+def patient_search(*, query: str = "", include_voided: bool = False) -> QuerySet[Patient]:
+    """Patients by name (any part), medical record number or NIK (from the start)."""
+    patients = Patient.objects.all()
+    if not include_voided:
+        patients = patients.filter(voided_at__isnull=True)
+    query = query.strip()
+    if query:
+        condition = Q(full_name__icontains=query) | Q(medical_record_number__istartswith=query)
+        if _DIGITS.fullmatch(query):
+            condition |= Q(nik__startswith=query)
+        patients = patients.filter(condition)
+    return patients.order_by("full_name", "id")
+
+
+def patient_possible_duplicates(*, nik: str, full_name: str, birth_date: object, exclude_id: object) -> list[Patient]:
+    """Registered patients that are probably the same person: same NIK, or same name and birth date."""
+    condition = Q(full_name__iexact=full_name.strip(), birth_date=birth_date)
+    if nik:
+        condition |= Q(nik=nik)
+    return list(Patient.objects.filter(condition, voided_at__isnull=True).exclude(pk=exclude_id)[:5])
+
+
+def record_get(*, entity: str, record_id: str | uuid.UUID, user: User) -> object:
+    """The access helper for one record: 404 if it is not in this clinic, 403 if the role may not see it."""
+    access.check_can_read(user, entity)
+    try:
+        record_uuid = uuid.UUID(str(record_id))
+    except ValueError as exc:
+        raise Http404 from exc
+    instance = spec_for(entity).model.objects.filter(pk=record_uuid).first()
+    if instance is None:
+        raise Http404
+    return instance
+
+
+def patient_chart(*, patient: Patient, user: User) -> list[Visit]:
+    """Every visit of the patient (voided ones too, marked) with the parts this user may see."""
+    visits = Visit.objects.filter(patient=patient).select_related("practitioner").order_by("-started_at", "id")
+    if access.can_read_clinical(user):
+        visits = visits.prefetch_related(
+            Prefetch("vital_signs", queryset=VitalSigns.objects.order_by("measured_at", "id")),
+            Prefetch("diagnoses", queryset=Diagnosis.objects.order_by("kind", "code", "id")),
+            Prefetch("prescriptions", queryset=Prescription.objects.order_by("created_at", "id")),
+        )
+    return list(visits)
+
+
+def record_revisions(*, entity: str, record_id: uuid.UUID) -> QuerySet[Revision]:
+    return Revision.objects.filter(entity=entity, record_id=record_id).select_related("user").order_by("version")
+
+
+def audit_revisions() -> QuerySet[Revision]:
+    return Revision.objects.select_related("user").order_by("-at", "-id")
+
+
+def audit_chart_accesses() -> QuerySet[ChartAccess]:
+    return ChartAccess.objects.select_related("user", "patient").order_by("-at", "-id")

@@ -1,0 +1,143 @@
+"""JSON shapes of the clinical record: output per role (front desk never gets clinical content) and the
+documented input of each kind (parsing and checks themselves are in records.services)."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from records import access
+from records.models import Diagnosis, Patient, Prescription, Visit, VitalSigns
+from records.specs import SPECS
+from tenants.accounts.models import User
+
+RECORD_META = ("id", "version", "created_at", "updated_at", "voided_at", "void_reason")
+
+
+class PatientOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Patient
+        fields = (*RECORD_META, *SPECS["patient"].fields)
+
+
+class VitalSignsOutput(serializers.ModelSerializer):
+    bmi = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True, allow_null=True)
+
+    class Meta:
+        model = VitalSigns
+        fields = (*RECORD_META, *SPECS["vitals"].fields, "bmi")
+
+
+class DiagnosisOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Diagnosis
+        fields = (*RECORD_META, *SPECS["diagnosis"].fields, "title")
+
+
+class PrescriptionOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Prescription
+        fields = (*RECORD_META, *SPECS["prescription"].fields)
+
+
+class VisitOutput(serializers.ModelSerializer):
+    """The whole visit; `VisitAdminOutput` is what front desk receives."""
+
+    practitioner_name = serializers.CharField(source="practitioner.full_name", default="", read_only=True)
+
+    class Meta:
+        model = Visit
+        fields = (*RECORD_META, *SPECS["visit"].fields, "practitioner_name")
+
+
+class VisitAdminOutput(VisitOutput):
+    class Meta(VisitOutput.Meta):
+        fields = tuple(name for name in VisitOutput.Meta.fields if name not in access.VISIT_CLINICAL_FIELDS)
+
+
+class ChartVisitOutput(VisitOutput):
+    vital_signs = VitalSignsOutput(many=True, read_only=True)
+    diagnoses = DiagnosisOutput(many=True, read_only=True)
+    prescriptions = PrescriptionOutput(many=True, read_only=True)
+
+    class Meta(VisitOutput.Meta):
+        fields = (*VisitOutput.Meta.fields, "vital_signs", "diagnoses", "prescriptions")
+
+
+class ChartOutput(serializers.Serializer):
+    """A patient's chart (front desk receives visits without SOAP text and without parts)."""
+
+    patient = PatientOutput()
+    visits = ChartVisitOutput(many=True)
+
+
+OUTPUTS: dict[str, type[serializers.ModelSerializer]] = {
+    "patient": PatientOutput,
+    "visit": VisitOutput,
+    "vitals": VitalSignsOutput,
+    "diagnosis": DiagnosisOutput,
+    "prescription": PrescriptionOutput,
+}
+
+
+def output_for(entity: str, user: User) -> type[serializers.ModelSerializer]:
+    if entity == "visit" and not access.can_read_clinical(user):
+        return VisitAdminOutput
+    return OUTPUTS[entity]
+
+
+def serialize_record(entity: str, instance: Any, user: User) -> dict[str, Any]:
+    return output_for(entity, user)(instance).data
+
+
+def serialize_chart(patient: Patient, visits: list[Visit], user: User) -> dict[str, Any]:
+    visit_serializer = ChartVisitOutput if access.can_read_clinical(user) else VisitAdminOutput
+    return {"patient": PatientOutput(patient).data, "visits": visit_serializer(visits, many=True).data}
+
+
+def input_serializer(entity: str) -> type[serializers.ModelSerializer]:
+    """The documented request body of one kind (for the OpenAPI schema; services do the checking)."""
+    spec = SPECS[entity]
+    fields = ("id", *spec.fields, "reason", "version")
+    meta = type("Meta", (), {"model": spec.model, "fields": fields, "ref_name": f"{entity.title()}Input"})
+    extra = {
+        "id": serializers.UUIDField(
+            required=False, help_text="A UUID made by the client; the server makes one if absent."
+        ),
+        "reason": serializers.CharField(required=False, help_text="Required to amend a finished visit or add to it."),
+        "version": serializers.IntegerField(
+            required=False, help_text="The version the change was made against; a stale one gets 409."
+        ),
+        "Meta": meta,
+    }
+    return type(f"{entity.title()}Input", (serializers.ModelSerializer,), extra)
+
+
+class VoidInput(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why the record was entered in error.")
+
+
+class RevisionOutput(serializers.Serializer):
+    entity = serializers.CharField()
+    record_id = serializers.UUIDField()
+    version = serializers.IntegerField()
+    action = serializers.CharField()
+    user = serializers.EmailField(source="user.email")
+    user_name = serializers.CharField(source="user.full_name")
+    device_id = serializers.CharField()
+    at = serializers.DateTimeField()
+    before = serializers.JSONField()
+    after = serializers.JSONField()
+    reason = serializers.CharField()
+
+
+class ChartAccessOutput(serializers.Serializer):
+    patient = serializers.UUIDField(source="patient_id")
+    medical_record_number = serializers.CharField(source="patient.medical_record_number")
+    user = serializers.EmailField(source="user.email")
+    device_id = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class Icd10Output(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
