@@ -206,12 +206,22 @@ def kind_views(entity: str) -> dict[str, type[APIView]]:
             actor_for(request)
             instance = selectors.record_get(entity=entity, record_id=record_id, user=request.user)
             revisions = selectors.record_revisions(entity=entity, record_id=instance.pk)
-            return Response(RevisionOutput(revisions, many=True).data)
+            return Response([redact_revision(row, request.user) for row in RevisionOutput(revisions, many=True).data])
 
     views = {"create": CreateApi, "detail": DetailApi, "void": VoidApi, "revisions": RevisionsApi}
     for operation, view in views.items():
         view.__name__ = view.__qualname__ = f"{title}{operation.title()}Api"
     return views
+
+
+def redact_revision(row: dict[str, Any], user: Any) -> dict[str, Any]:
+    """Front desk sees who changed a visit and when, never the SOAP text before or after."""
+    if row["entity"] != "visit" or access.can_read_clinical(user):
+        return row
+    for side in ("before", "after"):
+        if row[side]:
+            row[side] = {k: v for k, v in row[side].items() if k not in access.VISIT_CLINICAL_FIELDS}
+    return row
 
 
 # --- audit and ICD-10 -----------------------------------------------------------------------------------

@@ -9,19 +9,15 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from records.validators import validate_nik, validate_not_future
+from records.validators import PhysiologicalRange, validate_nik, validate_not_future
 
 
-def _range(low: float | int, high: float | int, unit: str) -> list:
-    """Physiological range validators with a message a person understands."""
-    message = _("Must be between %(low)s and %(high)s %(unit)s.") % {"low": low, "high": high, "unit": unit}
-    low_value = Decimal(str(low)) if isinstance(low, float) else low
-    high_value = Decimal(str(high)) if isinstance(high, float) else high
-    return [MinValueValidator(low_value, message=message), MaxValueValidator(high_value, message=message)]
+def _range(low: float | int, high: float | int, unit: str) -> list[PhysiologicalRange]:
+    as_number = (lambda v: Decimal(str(v))) if isinstance(low, float) else (lambda v: v)
+    return [PhysiologicalRange(as_number(low), as_number(high), unit)]
 
 
 class ClinicalRecord(models.Model):
@@ -166,7 +162,9 @@ class Prescription(ClinicalRecord):
     route = models.CharField(_("route"), max_length=50, blank=True)
     frequency = models.CharField(_("frequency"), max_length=100)
     duration = models.CharField(_("duration"), max_length=100, blank=True)
-    quantity = models.PositiveIntegerField(_("quantity"), null=True, blank=True, validators=_range(1, 10000, ""))
+    quantity = models.PositiveIntegerField(
+        _("quantity"), null=True, blank=True, validators=_range(1, 10000, _("units"))
+    )
     instructions = models.TextField(_("instructions"), blank=True)
 
     class Meta:

@@ -1,10 +1,12 @@
-"""Checks of clinical input that a person can act on: NIK form, dates not in the future."""
+"""Checks of clinical input that a person can act on: NIK form, dates not in the future, vital ranges."""
 
 import datetime
 import re
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 NIK_RE = re.compile(r"^\d{16}$")
@@ -31,3 +33,29 @@ def validate_nik(value: str) -> None:
 def validate_not_future(value: datetime.date) -> None:
     if value > timezone.localdate():
         raise ValidationError(_("This date is in the future."), code="future")
+
+
+@deconstructible
+class PhysiologicalRange:
+    """A measurement within what a living person can show, with the range and unit in the message."""
+
+    def __init__(self, low: Decimal | int, high: Decimal | int, unit: str) -> None:
+        self.low, self.high, self.unit = low, high, unit
+
+    def __call__(self, value: Decimal | int | None) -> None:
+        if value is not None and not (self.low <= value <= self.high):
+            raise ValidationError(
+                _("Must be between %(low)s and %(high)s %(unit)s."),
+                code="out_of_range",
+                params={"low": self.low, "high": self.high, "unit": self.unit},
+            )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PhysiologicalRange) and (self.low, self.high, self.unit) == (
+            other.low,
+            other.high,
+            other.unit,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.low, self.high, self.unit))
