@@ -32,7 +32,8 @@ def test_front_desk_opens_a_visit_without_clinical_text(api, alpha):
     body = response.json()
     assert body["status"] == "arrived"
     assert body["practitioner_name"] == doctor.full_name
-    assert "subjective" not in body and "plan" not in body
+    assert "subjective" not in body
+    assert "plan" not in body
 
 
 def test_front_desk_cannot_write_or_read_the_soap_note(api, alpha):
