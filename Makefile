@@ -34,6 +34,7 @@ format: install
 ## Benchmarks that print figures (provisioning, migrations across many clinics).
 bench: install
 	$(PY) tests/bench/platform_bench.py
+	$(PY) tests/bench/records_bench.py
 
 ## Extract and compile translations (needs GNU gettext; the compiled .mo files are committed).
 messages: install

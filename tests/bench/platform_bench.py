@@ -10,55 +10,16 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "platform"))
-sys.path.insert(1, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
+from scratch import ROOT, scratch_database
 
 CLINICS_TO_MIGRATE = int(os.environ.get("BENCH_CLINICS", "100"))
 PROVISION_SAMPLES = int(os.environ.get("BENCH_SAMPLES", "5"))
 
 
-def _base_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        from config.embedded_db import embedded_database_url
-
-        url = embedded_database_url()
-    return url
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _admin_sql(url: str, statement: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(_with_database(url, "postgres"))
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute(statement)
-    conn.close()
-
-
 def main() -> None:
-    base = _base_url()
-    bench_db = (urlsplit(base).path.lstrip("/") or "clinic_platform") + "_bench"
-    _admin_sql(base, f'DROP DATABASE IF EXISTS "{bench_db}"')
-    _admin_sql(base, f'CREATE DATABASE "{bench_db}"')
-    os.environ["DATABASE_URL"] = _with_database(base, bench_db)
-    try:
+    with scratch_database("bench"):
         run()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _admin_sql(base, f'DROP DATABASE IF EXISTS "{bench_db}"')
 
 
 def _timed(label: str, fn, *args, **kwargs) -> float:
@@ -70,23 +31,12 @@ def _timed(label: str, fn, *args, **kwargs) -> float:
 
 
 def run() -> None:
-    import django
-
-    django.setup()
-    import logging
-
-    logging.getLogger("tenants.services").setLevel(logging.WARNING)  # one line per clinic otherwise
-    from django.core.management import call_command
     from django.test import override_settings
 
     from tenants.models import Clinic
-    from tenants.services import clinic_signup, platform_ensure
+    from tenants.services import clinic_signup
 
     print(f"Platform benchmarks on {stdlib_platform.node()} ({os.cpu_count()} cores), Python {sys.version.split()[0]}")
-    print("Preparing a scratch database...", flush=True)
-    call_command("migrate_schemas", interactive=False, verbosity=0)
-    call_command("createcachetable", verbosity=0)
-    platform_ensure()
 
     def provision(name: str) -> None:
         clinic_signup(

@@ -1,9 +1,12 @@
-"""Load the demo: clinics `demo` and `sehat` with an owner, doctor, nurse and front desk, and an operator."""
+"""Load the demo: clinics `demo` and `sehat` (owner, doctor, nurse, front desk, 200 patients with 600
+visits each) and an operator."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context
 
+from records.demo_data import generate
+from records.models import Patient
 from tenants.accounts.models import Role, User
 from tenants.accounts.services import operator_create, user_create
 from tenants.models import Clinic
@@ -18,6 +21,7 @@ DEMO_STAFF = [
     (Role.FRONT_DESK, "frontdesk", "Dewi Anggraini"),
 ]
 OPERATOR_EMAIL = "operator@platform.test"
+DEMO_PATIENTS, DEMO_VISITS = 200, 600
 
 
 class Command(BaseCommand):
@@ -52,6 +56,8 @@ class Command(BaseCommand):
                 email = f"{local}@{mail_domain}"
                 if not User.objects.filter(email=email).exists():
                     user_create(email=email, full_name=full_name, role=role, password=DEMO_PASSWORD)
+            if not Patient.objects.exists():
+                generate(patients=DEMO_PATIENTS, visits=DEMO_VISITS, seed=sum(map(ord, subdomain)))
 
     def _print_summary(self, port: str) -> None:
         domain = settings.PLATFORM_DOMAIN
