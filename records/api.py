@@ -97,8 +97,11 @@ class PatientListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         actor_for(request)
+        query = request.query_params.get("q", "")
+        if "\x00" in query:
+            raise ValidationError({"q": [_("The text holds a NUL character.")]})
         patients = selectors.patient_search(
-            query=request.query_params.get("q", ""),
+            query=query,
             include_voided=request.query_params.get("include_voided") in ("1", "true"),
         )
         paginator = Pagination()
@@ -206,7 +209,7 @@ def kind_views(entity: str) -> dict[str, type[APIView]]:
             actor_for(request)
             instance = selectors.record_get(entity=entity, record_id=record_id, user=request.user)
             revisions = selectors.record_revisions(entity=entity, record_id=instance.pk)
-            return Response([redact_revision(row, request.user) for row in RevisionOutput(revisions, many=True).data])
+            return Response(redact_history(RevisionOutput(revisions, many=True).data, request.user))
 
     views = {"create": CreateApi, "detail": DetailApi, "void": VoidApi, "revisions": RevisionsApi}
     for operation, view in views.items():
@@ -214,14 +217,25 @@ def kind_views(entity: str) -> dict[str, type[APIView]]:
     return views
 
 
-def redact_revision(row: dict[str, Any], user: Any) -> dict[str, Any]:
-    """Front desk sees who changed a visit and when, never the SOAP text before or after."""
-    if row["entity"] != "visit" or access.can_read_clinical(user):
-        return row
-    for side in ("before", "after"):
-        if row[side]:
-            row[side] = {k: v for k, v in row[side].items() if k not in access.VISIT_CLINICAL_FIELDS}
-    return row
+_REDACTED_FOR_FRONT_DESK = (*access.VISIT_CLINICAL_FIELDS, "void_reason")
+
+
+def redact_history(rows: list[dict[str, Any]], user: Any) -> list[dict[str, Any]]:
+    """Front desk sees who changed a visit's administrative part and when: never the SOAP text, the
+    reasons a clinician gave, nor the rows that changed only what it may not see."""
+    if access.can_read_clinical(user):
+        return rows
+    visible = []
+    for row in rows:
+        if row["entity"] == "visit":
+            for side in ("before", "after"):
+                if row[side]:
+                    row[side] = {k: v for k, v in row[side].items() if k not in _REDACTED_FOR_FRONT_DESK}
+            row["reason"] = ""
+            if row["action"] in ("update", "amend") and row["before"] == row["after"]:
+                continue
+        visible.append(row)
+    return visible
 
 
 # --- audit and ICD-10 -----------------------------------------------------------------------------------

@@ -5,11 +5,14 @@ every applied change) and is voided with a reason instead of deleted. Every crea
 writes a Revision with the values before and after.
 """
 
+import datetime
 import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from records.validators import PhysiologicalRange, validate_nik, validate_not_future
@@ -89,6 +92,11 @@ class Visit(ClinicalRecord):
     def __str__(self) -> str:
         return f"visit {self.id} of {self.patient_id}"
 
+    def clean(self) -> None:
+        # A device's clock may run a little ahead; a visit days ahead is a typing mistake.
+        if self.started_at and self.started_at > timezone.now() + datetime.timedelta(days=1):
+            raise ValidationError({"started_at": [_("A visit cannot start more than a day from now.")]})
+
 
 class VitalSigns(ClinicalRecord):
     visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="vital_signs")
@@ -127,6 +135,12 @@ class VitalSigns(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"vital signs {self.id}"
+
+    def clean(self) -> None:
+        if self.measured_at and self.measured_at > timezone.now() + datetime.timedelta(days=1):
+            raise ValidationError({"measured_at": [_("A measurement cannot be more than a day from now.")]})
+        if self.systolic is not None and self.diastolic is not None and self.diastolic >= self.systolic:
+            raise ValidationError({"diastolic": [_("The diastolic pressure must be lower than the systolic.")]})
 
     @property
     def bmi(self) -> Decimal | None:
@@ -198,7 +212,10 @@ class Revision(models.Model):
     class Meta:
         ordering = ["at", "id"]
         constraints = [models.UniqueConstraint(fields=["entity", "record_id", "version"], name="revision_version")]
-        indexes = [models.Index(fields=["record_id", "version"], name="revision_record")]
+        indexes = [
+            models.Index(fields=["record_id", "version"], name="revision_record"),
+            models.Index(fields=["-at", "-id"], name="revision_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.entity} {self.record_id} v{self.version} {self.action}"
@@ -214,6 +231,7 @@ class ChartAccess(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["-at", "-id"], name="chart_access_recent")]
 
     def __str__(self) -> str:
         return f"chart of {self.patient_id} by {self.user_id}"

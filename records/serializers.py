@@ -50,8 +50,12 @@ class VisitOutput(serializers.ModelSerializer):
 
 
 class VisitAdminOutput(VisitOutput):
+    """What front desk receives of a visit: no SOAP text, and not the reason a clinician voided it."""
+
     class Meta(VisitOutput.Meta):
-        fields = tuple(name for name in VisitOutput.Meta.fields if name not in access.VISIT_CLINICAL_FIELDS)
+        fields = tuple(
+            name for name in VisitOutput.Meta.fields if name not in (*access.VISIT_CLINICAL_FIELDS, "void_reason")
+        )
 
 
 class ChartVisitOutput(VisitOutput):

@@ -6,6 +6,7 @@ PermissionDenied with a reason). Nothing is ever deleted.
 """
 
 import datetime
+import math
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,6 +34,13 @@ class Actor:
     device_id: str = ""
 
 
+class DuplicateRecordError(ConflictError):
+    """A record with this client-made id already exists (a retried or concurrent create)."""
+
+    def __init__(self) -> None:
+        super().__init__(_("A record with this id already exists."))
+
+
 class StaleVersionError(ConflictError):
     """The change was made against an older version of the record than the server holds."""
 
@@ -44,11 +52,17 @@ class StaleVersionError(ConflictError):
 # --- values ------------------------------------------------------------------------------------------
 
 
-def json_value(value: Any) -> Any:
-    """A field value as JSON: the form revisions and the API carry."""
-    if isinstance(value, datetime.datetime | datetime.date):
+def json_value(value: Any, field: models.Field | None = None) -> Any:
+    """A field value as JSON, in one canonical form (UTC times, decimals at the field's places), so
+    equal values always compare equal in revisions and in sync."""
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat() if timezone.is_aware(value) else value.isoformat()
+    if isinstance(value, datetime.date):
         return value.isoformat()
-    if isinstance(value, Decimal | uuid.UUID):
+    if isinstance(value, Decimal):
+        places = getattr(field, "decimal_places", None)
+        return str(value.quantize(Decimal(1).scaleb(-places)) if places is not None else value)
+    if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, models.Model):
         return json_value(value.pk)
@@ -57,7 +71,10 @@ def json_value(value: Any) -> Any:
 
 def snapshot(instance: ClinicalRecord) -> dict[str, Any]:
     spec = spec_for(entity_of(instance))
-    values = {name: json_value(_field(spec, name).value_from_object(instance)) for name in spec.fields}
+    values = {}
+    for name in spec.fields:
+        field = _field(spec, name)
+        values[name] = json_value(field.value_from_object(instance), field)
     if isinstance(instance, Diagnosis):
         values["title"] = instance.title
     values["voided"] = instance.is_voided
@@ -73,19 +90,55 @@ def _field(spec: EntitySpec, name: str) -> models.Field:
         raise ValidationError({name: [_("Unknown field.")]}) from exc
 
 
+_TEXT_FIELDS = (models.CharField, models.TextField)
+_NUMBER_FIELDS = (models.IntegerField, models.DecimalField, models.FloatField)
+
+
+def _check_shape(field: models.Field, value: Any) -> None:
+    """Refuse values of the wrong JSON type before Django coerces them (a list, `true` for a number,
+    `1e400`, a number for a text, a NUL character), each with a message a person understands."""
+    if isinstance(value, list | dict | tuple):
+        raise ValidationError(_("Send a single value, not a list or an object."))
+    if isinstance(value, bool):
+        raise ValidationError(_("Send a value of the right kind, not true or false."))
+    if isinstance(field, _TEXT_FIELDS) and not isinstance(value, str):
+        raise ValidationError(_("Send text."))
+    if isinstance(value, str) and "\x00" in value:
+        raise ValidationError(_("The text holds a NUL character."))
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError(_("Send a finite number."))
+    whole_number_field = isinstance(field, models.IntegerField | models.ForeignKey)
+    if whole_number_field and isinstance(value, float) and not value.is_integer():
+        raise ValidationError(_("Send a whole number."))
+    if isinstance(field, models.DateField | models.DateTimeField) and not isinstance(value, str):
+        raise ValidationError(_("Send a date as text, for example 2026-03-02 or 2026-03-02T09:30:00+07:00."))
+    if isinstance(field, _NUMBER_FIELDS) and not isinstance(value, int | float | str):
+        raise ValidationError(_("Send a number."))
+
+
 def _parse(spec: EntitySpec, name: str, value: Any) -> Any:
     """One incoming value as the model's Python value; related records are looked up with checks."""
     if name not in spec.fields:
         raise ValidationError({name: [_("Unknown field.")]})
     field = _field(spec, name)
-    if isinstance(field, models.ForeignKey):
-        return _related(name, field, value)
-    if value is None and not field.null:
-        return "" if isinstance(field, models.CharField | models.TextField) else None
+    if value is None:
+        if field.null:
+            return None
+        if isinstance(field, _TEXT_FIELDS):
+            return ""
+        raise ValidationError({name: [_("This field cannot be empty.")]})
     try:
-        return field.to_python(value)
+        _check_shape(field, value)
+        if isinstance(field, models.ForeignKey):
+            return _related(name, field, value)
+        parsed = field.to_python(value)
     except ValidationError as exc:
         raise ValidationError({name: exc.messages}) from exc
+    except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
+        raise ValidationError({name: [_("This value cannot be read.")]}) from exc
+    if isinstance(parsed, datetime.datetime) and timezone.is_naive(parsed):
+        raise ValidationError({name: [_("Give the time with its time zone, for example 2026-03-02T09:30:00+07:00.")]})
+    return parsed
 
 
 def _related(name: str, field: models.ForeignKey, value: Any) -> models.Model | None:
@@ -119,17 +172,15 @@ def _apply(instance: ClinicalRecord, spec: EntitySpec, data: dict[str, Any]) -> 
 
 # --- rules ---------------------------------------------------------------------------------------------
 
-
-def _visit_of(instance: ClinicalRecord) -> Visit | None:
-    if isinstance(instance, Visit):
-        return instance
-    return getattr(instance, "visit", None)
+REASON_MAX_LENGTH = 300
 
 
-def _is_locked(instance: ClinicalRecord) -> bool:
-    """A finished visit and its parts are changed only by amendment, with a reason."""
-    visit = _visit_of(instance)
-    return visit is not None and visit.status == Visit.Status.FINISHED
+def _locked_visit(instance: ClinicalRecord) -> Visit | None:
+    """The visit a record belongs to, re-read under a row lock so its status cannot change meanwhile."""
+    visit_id = instance.pk if isinstance(instance, Visit) else getattr(instance, "visit_id", None)
+    if visit_id is None:
+        return None
+    return Visit.objects.select_for_update().filter(pk=visit_id).first()
 
 
 def _check_visit_status(instance: Visit, previous_status: str | None, user: User) -> None:
@@ -137,6 +188,14 @@ def _check_visit_status(instance: Visit, previous_status: str | None, user: User
         raise ValidationError({"status": [_("A finished visit stays finished; amend its notes instead.")]})
     if instance.status == Visit.Status.FINISHED and previous_status != Visit.Status.FINISHED:
         access.check_can_finish_visit(user)
+
+
+def _check_amendment(instance: ClinicalRecord, user: User, reason: str, message: str) -> None:
+    """Changing a finished visit, or adding to or changing its parts: an amendment with a reason, by
+    a clinician (nurses amend the vital signs they own)."""
+    _require_reason(reason, message)
+    if isinstance(instance, Visit) and user.role not in access.CLINICIANS:
+        raise PermissionDenied(_("Only doctors amend a finished visit."))
 
 
 def _assign_medical_record_number(patient: Patient) -> None:
@@ -168,6 +227,8 @@ def _save(instance: ClinicalRecord, **kwargs: Any) -> None:
         with transaction.atomic():
             instance.save(**kwargs)
     except IntegrityError as exc:
+        if kwargs.get("force_insert") and type(instance).objects.filter(pk=instance.pk).exists():
+            raise DuplicateRecordError from exc  # the same client id, created by a concurrent request
         if isinstance(instance, Patient):
             raise ValidationError(
                 {"medical_record_number": [_("This medical record number is already used.")]}
@@ -196,6 +257,13 @@ def _require_reason(reason: str, message: str) -> None:
         raise ValidationError({"reason": [message]})
 
 
+def _check_reason_length(reason: str) -> None:
+    if len(reason.strip()) > REASON_MAX_LENGTH:
+        raise ValidationError({"reason": [_("Keep the reason under 300 characters.")]})
+    if "\x00" in reason:
+        raise ValidationError({"reason": [_("The text holds a NUL character.")]})
+
+
 # --- the three writes ----------------------------------------------------------------------------------
 
 
@@ -203,22 +271,33 @@ def _require_reason(reason: str, message: str) -> None:
 def record_create(
     *, entity: str, actor: Actor, data: dict[str, Any], record_id: uuid.UUID | None = None, reason: str = ""
 ) -> ClinicalRecord:
-    """Create a record (with a device's UUID when it has one). Parts of a finished visit need a reason."""
+    """Create a record (with a device's UUID when it has one). Adding to a finished visit is an
+    amendment: it needs a reason and is recorded as one."""
     spec = spec_for(entity)
     access.check_can_write(actor.user, entity, set(data))
+    _check_reason_length(reason)
     if record_id is not None and spec.model.objects.filter(pk=record_id).exists():
-        raise ValidationError({"id": [_("A record with this id already exists.")]})
+        raise DuplicateRecordError
     instance = spec.model(id=record_id or uuid.uuid4(), created_by=actor.user, updated_by=actor.user)
     _apply(instance, spec, data)
+    amending = False
     if isinstance(instance, Visit):
         _check_visit_status(instance, None, actor.user)
-    elif _is_locked(instance):
-        _require_reason(reason, _("This visit is finished: adding to it is an amendment and needs a reason."))
+    else:
+        visit = _locked_visit(instance)
+        if visit is not None and visit.status == Visit.Status.FINISHED:
+            _check_amendment(
+                instance,
+                actor.user,
+                reason,
+                _("This visit is finished: adding to it is an amendment and needs a reason."),
+            )
+            amending = True
     if isinstance(instance, Patient) and not instance.medical_record_number:
         _assign_medical_record_number(instance)
     _validate(instance)
     _save(instance, force_insert=True)
-    _write_revision(instance, Revision.Action.CREATE, actor, None, reason)
+    _write_revision(instance, Revision.Action.AMEND if amending else Revision.Action.CREATE, actor, None, reason)
     return instance
 
 
@@ -236,7 +315,9 @@ def record_update(
     spec = spec_for(entity_of(instance))
     instance = spec.model.objects.select_for_update().get(pk=instance.pk)
     access.check_can_write(actor.user, spec.name, set(changes))
-    if instance.is_voided:
+    _check_reason_length(reason)
+    visit = _locked_visit(instance)
+    if instance.is_voided or (visit is not None and visit.is_voided):
         raise ValidationError(_("This record is voided and cannot be changed."))
     if base_version is not None and base_version != instance.version:
         raise StaleVersionError(instance.version)
@@ -245,17 +326,19 @@ def record_update(
         raise ValidationError(
             {name: [_("This cannot be changed; void the record and create it again.")] for name in moved}
         )
-    locked = _is_locked(instance)
-    if locked:
-        _require_reason(reason, _("This visit is finished: a change is an amendment and needs a reason."))
+    locked = visit is not None and visit.status == Visit.Status.FINISHED
     before = snapshot(instance)
     previous_status = instance.status if isinstance(instance, Visit) else None
     _apply(instance, spec, changes)
     if isinstance(instance, Visit):
         _check_visit_status(instance, previous_status, actor.user)
+    _validate(instance)
     if snapshot(instance) == before:
         return instance  # nothing changed: no new version, no revision
-    _validate(instance)
+    if locked:
+        _check_amendment(
+            instance, actor.user, reason, _("This visit is finished: a change is an amendment and needs a reason.")
+        )
     instance.version += 1
     instance.updated_by = actor.user
     _save(instance)
@@ -269,9 +352,10 @@ def record_void(*, instance: ClinicalRecord, actor: Actor, reason: str) -> Clini
     spec = spec_for(entity_of(instance))
     instance = spec.model.objects.select_for_update().get(pk=instance.pk)
     access.check_can_write(actor.user, spec.name, set())
-    if isinstance(instance, Visit) and actor.user.role not in access.CLINICIANS and _holds_clinical_notes(instance):
-        raise PermissionDenied(_("Only doctors void a visit that holds clinical notes."))
+    if actor.user.role not in access.CLINICIANS and _holds_clinical_history(instance):
+        raise PermissionDenied(_("Only doctors void this record."))
     _require_reason(reason, _("Say why this record is voided."))
+    _check_reason_length(reason)
     if instance.is_voided:
         raise ValidationError(_("This record is already voided."))
     before = snapshot(instance)
@@ -285,10 +369,15 @@ def record_void(*, instance: ClinicalRecord, actor: Actor, reason: str) -> Clini
     return instance
 
 
-def _holds_clinical_notes(visit: Visit) -> bool:
-    if visit.status == Visit.Status.FINISHED or any(getattr(visit, name) for name in access.VISIT_CLINICAL_FIELDS):
+def _holds_clinical_history(instance: ClinicalRecord) -> bool:
+    """A patient with visits, or a visit that is finished or holds notes or parts."""
+    if isinstance(instance, Patient):
+        return Visit.objects.filter(patient=instance, voided_at__isnull=True).exists()
+    if not isinstance(instance, Visit):
+        return False
+    if instance.status == Visit.Status.FINISHED or any(getattr(instance, n) for n in access.VISIT_CLINICAL_FIELDS):
         return True
-    return visit.vital_signs.exists() or visit.diagnoses.exists() or visit.prescriptions.exists()
+    return instance.vital_signs.exists() or instance.diagnoses.exists() or instance.prescriptions.exists()
 
 
 def chart_opened(*, patient: Patient, actor: Actor) -> None:

@@ -19,7 +19,13 @@ PLURAL = {
 
 # entity -> (roles that read, roles that create, roles that change, roles that void)
 MATRIX = {
-    "patient": ({OWNER, DOCTOR, NURSE, DESK},) * 4,
+    # a patient with visits is voided by clinicians only
+    "patient": (
+        {OWNER, DOCTOR, NURSE, DESK},
+        {OWNER, DOCTOR, NURSE, DESK},
+        {OWNER, DOCTOR, NURSE, DESK},
+        {OWNER, DOCTOR},
+    ),
     "visit": ({OWNER, DOCTOR, NURSE, DESK},) * 4,
     "vitals": ({OWNER, DOCTOR, NURSE},) * 4,
     "diagnosis": ({OWNER, DOCTOR, NURSE}, {OWNER, DOCTOR}, {OWNER, DOCTOR}, {OWNER, DOCTOR}),

@@ -104,3 +104,12 @@ def test_adding_to_a_finished_visit_is_an_amendment(api, alpha):
     assert added.status_code == 201
     diagnosis = make_part(alpha, "diagnosis", make_visit(alpha, make_patient(alpha, full_name="Lagi")))
     assert doctor.patch(f"/api/diagnoses/{diagnosis.pk}/", {"kind": "secondary"}).status_code == 200
+
+
+def test_diastolic_must_be_below_systolic(api, visit):
+    response = api(Role.NURSE).post(
+        "/api/vitals/",
+        {"visit": str(visit.pk), "measured_at": timezone.now().isoformat(), "systolic": 80, "diastolic": 90},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["diastolic"] == ["The diastolic pressure must be lower than the systolic."]

@@ -137,3 +137,12 @@ def test_unchanged_values_make_no_new_version(api, alpha):
     visit = make_visit(alpha, make_patient(alpha), chief_complaint="Batuk")
     response = api(Role.DOCTOR).patch(f"/api/visits/{visit.pk}/", {"chief_complaint": "Batuk"})
     assert response.json()["version"] == 1
+
+
+def test_a_visit_days_ahead_is_refused(api, alpha):
+    import datetime
+
+    later = (timezone.now() + datetime.timedelta(days=3)).isoformat()
+    response = api(Role.FRONT_DESK).post("/api/visits/", {"patient": str(make_patient(alpha).pk), "started_at": later})
+    assert response.status_code == 400
+    assert "started_at" in response.json()["errors"]
