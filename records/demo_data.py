@@ -392,7 +392,7 @@ def generate(*, patients: int, visits: int, seed: int = 2026, batch_size: int = 
                 diastolic=rng.randint(92, 105) if case.code == "I10" else rng.randint(65, 85),
                 spo2=rng.randint(95, 100),
                 height_cm=height,
-                weight_kg=Decimal(str(round(float(height) * rng.uniform(0.3, 0.48), 1))),
+                weight_kg=Decimal(str(round(rng.uniform(18.5, 31.0) * (float(height) / 100) ** 2, 1))),
                 created_by=staff.nurse,
                 updated_by=staff.nurse,
             )
