@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from config.api_errors import ConflictError
 from records import access, icd10
 from records.models import ChartAccess, ClinicalRecord, Diagnosis, MedicalRecordCounter, Patient, Revision, Visit
+from records.signals import record_written
 from records.specs import EntitySpec, entity_of, spec_for
 from tenants.accounts.models import User
 
@@ -239,8 +240,9 @@ def _save(instance: ClinicalRecord, **kwargs: Any) -> None:
 def _write_revision(
     instance: ClinicalRecord, action: str, actor: Actor, before: dict | None, reason: str = ""
 ) -> Revision:
-    return Revision.objects.create(
-        entity=entity_of(instance),
+    entity = entity_of(instance)
+    revision = Revision.objects.create(
+        entity=entity,
         record_id=instance.pk,
         version=instance.version,
         action=action,
@@ -250,6 +252,14 @@ def _write_revision(
         after=snapshot(instance),
         reason=reason.strip(),
     )
+    record_written.send(
+        sender=type(instance),
+        entity=entity,
+        record_id=instance.pk,
+        version=instance.version,
+        voided=instance.is_voided,
+    )
+    return revision
 
 
 def _require_reason(reason: str, message: str) -> None:
@@ -383,3 +393,25 @@ def _holds_clinical_history(instance: ClinicalRecord) -> bool:
 def chart_opened(*, patient: Patient, actor: Actor) -> None:
     """Reading a chart is logged (who, when, from which device)."""
     ChartAccess.objects.create(patient=patient, user=actor.user, device_id=actor.device_id)
+
+
+def canonical_fields(entity: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Incoming values in the form snapshots hold, so a device's value compares equal to the server's
+    (raises ValidationError for values that cannot be read, like a write would)."""
+    spec = spec_for(entity)
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    for name, value in fields.items():
+        try:
+            parsed = _parse(spec, name, value)
+        except ValidationError as exc:
+            for field_name, messages in exc.message_dict.items():
+                errors.setdefault(field_name, []).extend(messages)
+            continue
+        if entity == "diagnosis" and name == "code":
+            entry = icd10.lookup(parsed or "")
+            parsed = entry.code if entry else parsed
+        values[name] = json_value(parsed, _field(spec, name))
+    if errors:
+        raise ValidationError(errors)
+    return values

@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/me/", MeApi.as_view(), name="api_me"),
+    path("api/sync/", include("sync.urls")),
     path("api/", include("records.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("healthz", healthz, name="healthz"),

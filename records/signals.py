@@ -1,0 +1,10 @@
+"""The one signal the record sends: a record was written (created, changed, amended or voided).
+
+It is sent inside the writing transaction. The sync app listens to number the change in its change log
+in that same transaction; the record itself knows nothing of sync.
+"""
+
+from django.dispatch import Signal
+
+# kwargs: entity (str), record_id (UUID), version (int), voided (bool)
+record_written = Signal()

@@ -1,0 +1,1 @@
+"""The sync protocol between the offline app and a clinic's schema: change log, push, pull, conflicts."""

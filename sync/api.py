@@ -1,0 +1,238 @@
+"""The sync endpoints (push, pull, devices): thin views over sync.services and sync.selectors.
+
+Errors follow SYNC-PROTOCOL.md: 401 when not signed in (no session cookie), 403 for a session that is
+not valid at this clinic, a revoked device or a suspended clinic, 400 for a malformed body, 413 for a
+batch over the limit. Nothing a device can send becomes a 500.
+"""
+
+import re
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from records.specs import SPECS
+from sync import selectors, services
+from sync.models import Device
+
+DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+OPS = {"create", "update", "void", "resolve"}
+REASON_MAX = 300
+
+
+class SyncApiView(APIView):
+    """Signed-in staff of this clinic only; the reply to a missing or foreign session is 401 or 403."""
+
+    permission_classes: list = []
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            if not getattr(request.user, "role", ""):
+                raise services.DeviceRefusedError(_("Only staff of this clinic can sync its records."))
+            return
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            raise services.DeviceRefusedError(_("This session is not valid at this clinic. Sign in again."))
+        raise _NotSignedInError
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, _NotSignedInError):
+            return Response(
+                {"error": "not_signed_in", "detail": _("Sign in again to sync.")}, status=status.HTTP_401_UNAUTHORIZED
+            )
+        if isinstance(exc, services.DeviceRefusedError):
+            return Response({"error": "refused", "detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        if isinstance(exc, _TooLargeError):
+            return Response(
+                {"error": "batch_too_large", "detail": str(exc), "max_batch": services.MAX_BATCH},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        return super().handle_exception(exc)
+
+    def device(self, request: Request, device_id: Any) -> Device:
+        if not isinstance(device_id, str) or not DEVICE_ID.fullmatch(device_id):
+            raise ValidationError({"device_id": [_("Use 8 to 64 letters, digits, '-' or '_'.")]})
+        return services.device_for(
+            device_id=device_id, user=request.user, user_agent=request.headers.get("User-Agent", "")
+        )
+
+
+class _NotSignedInError(Exception):
+    pass
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+_MUTATION_FIELDS = {
+    "seq": serializers.IntegerField(min_value=1, help_text="Counts up by one per device; never renumbered."),
+    "entity": serializers.ChoiceField([*SPECS, "conflict"]),
+    "record_id": serializers.UUIDField(help_text="The record's UUID (the conflict's id to resolve one)."),
+    "op": serializers.ChoiceField(sorted(OPS)),
+    "base_version": serializers.IntegerField(min_value=0, help_text="The version the device changed."),
+    "fields": serializers.DictField(required=False, help_text="Only the fields the device changed."),
+    "reason": serializers.CharField(required=False, help_text="Required for voids and amendments."),
+}
+
+
+class PushApi(SyncApiView):
+    @extend_schema(
+        summary="Push a batch of a device's mutations (at most 500), applied exactly once in order",
+        request=inline_serializer(
+            "PushInput",
+            {
+                "device_id": serializers.CharField(),
+                "mutations": inline_serializer("Mutation", _MUTATION_FIELDS, many=True),
+            },
+        ),
+        responses=inline_serializer(
+            "PushOutput",
+            {
+                "last_seq": serializers.IntegerField(),
+                "results": serializers.ListField(
+                    child=serializers.DictField(),
+                    help_text="Per mutation: seq, status (applied, merged, conflict, rejected, duplicate, "
+                    "gap), version, conflict_id(s), errors, last_seq (for a gap), original_status "
+                    "(for a duplicate).",
+                ),
+            },
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        body = request.data
+        if not isinstance(body, dict):
+            raise ValidationError(_("Send a JSON object."))
+        raw = body.get("mutations")
+        if not isinstance(raw, list):
+            raise ValidationError({"mutations": [_("Send a list of mutations.")]})
+        if len(raw) > services.MAX_BATCH:
+            raise _TooLargeError(_("Send at most %(max)d mutations at a time.") % {"max": services.MAX_BATCH})
+        mutations = parse_mutations(raw)
+        device = self.device(request, body.get("device_id"))
+        return Response(services.push(device=device, mutations=mutations))
+
+
+def parse_mutations(raw: list[Any]) -> list[services.Mutation]:
+    """The batch, checked whole: one malformed mutation refuses the batch (400) before anything applies."""
+    mutations, errors = [], {}
+    previous_seq = None
+    for index, item in enumerate(raw):
+        try:
+            mutation = _parse_mutation(item)
+        except ValidationError as exc:
+            errors[str(index)] = exc.messages
+            continue
+        if previous_seq is not None and mutation.seq != previous_seq + 1:
+            errors[str(index)] = [_("Mutations must be in order, with seq counting up by one.")]
+        previous_seq = mutation.seq
+        mutations.append(mutation)
+    if errors:
+        raise ValidationError({"mutations": [f"#{index}: {' '.join(messages)}" for index, messages in errors.items()]})
+    return mutations
+
+
+def _whole(value: Any, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value < 2**62
+
+
+def _parse_mutation(item: Any) -> services.Mutation:
+    if not isinstance(item, dict):
+        raise ValidationError(_("A mutation is a JSON object."))
+    seq, entity, op = item.get("seq"), item.get("entity"), item.get("op")
+    if not _whole(seq, 1):
+        raise ValidationError(_("seq must be a whole number from 1."))
+    if entity not in SPECS and entity != "conflict":
+        raise ValidationError(_("Unknown entity."))
+    if op not in OPS or (op == "resolve") != (entity == "conflict"):
+        raise ValidationError(_("Unknown operation for this entity."))
+    try:
+        record_id = uuid.UUID(str(item.get("record_id")))
+    except ValueError as exc:
+        raise ValidationError(_("record_id must be a UUID.")) from exc
+    base_version = item.get("base_version", 0)
+    if not _whole(base_version, 0):
+        raise ValidationError(_("base_version must be a whole number from 0."))
+    fields = item.get("fields", {})
+    if not isinstance(fields, dict):
+        raise ValidationError(_("fields must be a JSON object."))
+    reason = item.get("reason", "")
+    if not isinstance(reason, str) or len(reason) > REASON_MAX or "\x00" in reason:
+        raise ValidationError(_("reason must be text under 300 characters."))
+    return services.Mutation(
+        seq=seq, entity=entity, record_id=record_id, op=op, base_version=base_version, fields=fields, reason=reason
+    )
+
+
+class PullApi(SyncApiView):
+    @extend_schema(
+        summary="Pull changes after a cursor (one consistent snapshot, filtered by your role)",
+        parameters=[
+            OpenApiParameter("cursor", int, description="The last seq received; 0 for the full download."),
+            OpenApiParameter(
+                "limit", int, description=f"At most {selectors.MAX_LIMIT}; {selectors.DEFAULT_LIMIT} by default."
+            ),
+            OpenApiParameter("device_id", str, description="The device pulling (or the X-Device-Id header)."),
+        ],
+        responses=inline_serializer(
+            "PullOutput",
+            {
+                "changes": serializers.ListField(
+                    child=serializers.DictField(), help_text="seq, entity, record_id, op (upsert|void), version, data"
+                ),
+                "cursor": serializers.IntegerField(),
+                "has_more": serializers.BooleanField(),
+                "reset": serializers.BooleanField(help_text="Drop the local copy (keep the outbox) and pull from 0."),
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        cursor = _query_int(request, "cursor", 0, 0)
+        limit = min(_query_int(request, "limit", selectors.DEFAULT_LIMIT, 1), selectors.MAX_LIMIT)
+        device = self.device(request, request.query_params.get("device_id") or request.headers.get("X-Device-Id"))
+        page = selectors.pull(device=device, user=request.user, cursor=cursor, limit=limit)
+        return Response(page.as_dict())
+
+
+def _query_int(request: Request, name: str, default: int, minimum: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or len(raw) > 18 or int(raw) < minimum:
+        raise ValidationError({name: [_("A whole number from %(min)d.") % {"min": minimum}]})
+    return int(raw)
+
+
+class DeviceOutput(serializers.Serializer):
+    id = serializers.CharField()
+    user = serializers.EmailField(source="user.email")
+    user_name = serializers.CharField(source="user.full_name")
+    user_agent = serializers.CharField()
+    first_seen = serializers.DateTimeField()
+    last_seen = serializers.DateTimeField()
+    last_seq = serializers.IntegerField()
+    revoked_at = serializers.DateTimeField()
+
+
+class DeviceListApi(SyncApiView):
+    @extend_schema(summary="The clinic's devices (owner only)", responses=DeviceOutput(many=True))
+    def get(self, request: Request) -> Response:
+        services.check_can_manage_devices(request.user)
+        return Response(DeviceOutput(selectors.devices_of_clinic(), many=True).data)
+
+
+class DeviceRevokeApi(SyncApiView):
+    @extend_schema(
+        summary="Revoke a device: its pushes and pulls are refused (owner only)", request=None, responses=DeviceOutput
+    )
+    def post(self, request: Request, device_id: str) -> Response:
+        services.check_can_manage_devices(request.user)
+        device = services.device_get(device_id=device_id)
+        return Response(DeviceOutput(services.device_revoke(device=device)).data)

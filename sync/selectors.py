@@ -1,0 +1,134 @@
+"""Pull: read the change log after a cursor, in one consistent snapshot, as this user may see it.
+
+The log keeps each record's latest change (so pulling from 0 is the full download). Rows of kinds the
+user's role may not read are skipped by the query; conflicts on fields the role may not read are
+skipped after it. The cursor still moves past what was skipped.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+
+from records import access
+from records.serializers import output_for
+from records.specs import SPECS
+from sync.models import Change, Conflict, Device
+from tenants.accounts.models import User
+
+DEFAULT_LIMIT = 500
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class PullPage:
+    changes: list[dict[str, Any]]
+    cursor: int
+    has_more: bool
+    reset: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"changes": self.changes, "cursor": self.cursor, "has_more": self.has_more, "reset": self.reset}
+
+
+def readable_entities(user: User) -> list[str]:
+    return [entity for entity in SPECS if access.can_read(user, entity)] + ["conflict"]
+
+
+def conflict_visible(user: User, conflict: Conflict) -> bool:
+    if not access.can_read(user, conflict.entity):
+        return False
+    return not (
+        conflict.entity == "visit"
+        and conflict.field in access.VISIT_CLINICAL_FIELDS
+        and not access.can_read_clinical(user)
+    )
+
+
+def pull(*, device: Device, user: User, cursor: int, limit: int = DEFAULT_LIMIT) -> PullPage:
+    """The changes after `cursor`; `reset` when the device's copy must be rebuilt from 0 (its user's
+    role changed since it pulled, or the cursor is beyond this clinic's log)."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost:
+            with connection.cursor() as db:
+                db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        if cursor > 0 and _must_reset(device, user, cursor):
+            return PullPage(changes=[], cursor=0, has_more=True, reset=True)
+        if cursor == 0 and device.pulled_as_role != user.role:
+            Device.objects.filter(pk=device.pk).update(pulled_as_role=user.role)
+        rows = list(Change.objects.filter(seq__gt=cursor, entity__in=readable_entities(user)).order_by("seq")[:limit])
+        changes = _changes_of(rows, user)
+    return PullPage(changes=changes, cursor=rows[-1].seq if rows else cursor, has_more=len(rows) == limit)
+
+
+def _must_reset(device: Device, user: User, cursor: int) -> bool:
+    if device.pulled_as_role and device.pulled_as_role != user.role:
+        return True
+    return cursor > _last_seq()
+
+
+def _last_seq() -> int:
+    last = Change.objects.order_by("-seq").values_list("seq", flat=True).first()
+    return last or 0
+
+
+def _changes_of(rows: list[Change], user: User) -> list[dict[str, Any]]:
+    """Each log row with its record's data, fetched with one query per kind."""
+    by_entity: dict[str, list[Any]] = {}
+    for row in rows:
+        by_entity.setdefault(row.entity, []).append(row.record_id)
+    records: dict[tuple[str, Any], dict[str, Any]] = {}
+    for entity, ids in by_entity.items():
+        if entity == "conflict":
+            for conflict in Conflict.objects.filter(pk__in=ids).select_related("user", "resolved_by"):
+                if conflict_visible(user, conflict):
+                    records[(entity, conflict.pk)] = conflict_data(conflict)
+            continue
+        queryset = SPECS[entity].model.objects.filter(pk__in=ids)
+        if entity == "visit":
+            queryset = queryset.select_related("practitioner")
+        serializer = output_for(entity, user)
+        for instance in queryset:
+            records[(entity, instance.pk)] = serializer(instance).data
+    changes = []
+    for row in rows:
+        data = records.get((row.entity, row.record_id))
+        if data is None:
+            continue
+        changes.append(
+            {
+                "seq": row.seq,
+                "entity": row.entity,
+                "record_id": str(row.record_id),
+                "op": "void" if row.voided else "upsert",
+                "version": row.version,
+                "data": data,
+            }
+        )
+    return changes
+
+
+def conflict_data(conflict: Conflict) -> dict[str, Any]:
+    return {
+        "id": str(conflict.pk),
+        "version": conflict.version,
+        "entity": conflict.entity,
+        "record_id": str(conflict.record_id),
+        "field": conflict.field,
+        "base_value": conflict.base_value,
+        "server_value": conflict.server_value,
+        "device_value": conflict.device_value,
+        "device_id": conflict.device_id,
+        "user_name": conflict.user.full_name or conflict.user.email,
+        "created_at": conflict.created_at.isoformat(),
+        "resolved_at": conflict.resolved_at.isoformat() if conflict.resolved_at else None,
+        "resolved_by_name": (conflict.resolved_by.full_name or conflict.resolved_by.email)
+        if conflict.resolved_by
+        else None,
+        "resolved_value": conflict.resolved_value,
+    }
+
+
+def devices_of_clinic() -> list[Device]:
+    return list(Device.objects.select_related("user").order_by("-last_seen"))

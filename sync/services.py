@@ -1,0 +1,262 @@
+"""Push: apply a device's mutations exactly once, in order, merging field by field and keeping conflicts.
+
+A batch runs in one transaction together with the device's `last_seq` (each mutation in a savepoint of
+its own), so a retried batch changes nothing and a crash never leaves half a mutation or a `last_seq`
+ahead of what was applied.
+Clinical rules stay in `records.services`; this module decides only what to write and reports back.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from records import access
+from records import services as records
+from records.models import Revision
+from records.specs import SPECS
+from sync.changelog import log_change
+from sync.models import Conflict, Device, PushedMutation
+from tenants.accounts.models import Role, User
+
+MAX_BATCH = 500
+FINAL_STATUSES = ("applied", "merged", "conflict", "rejected", "duplicate")
+
+
+class DeviceRefusedError(Exception):
+    """The device may not sync here (revoked, or it belongs to another person): answered with 403."""
+
+
+@dataclass
+class Mutation:
+    seq: int
+    entity: str
+    record_id: uuid.UUID
+    op: str
+    base_version: int = 0
+    fields: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+
+
+def device_for(*, device_id: str, user: User, user_agent: str = "") -> Device:
+    """The device row of this user (created on first contact); refused if revoked or someone else's."""
+    device, created = Device.objects.get_or_create(
+        id=device_id, defaults={"user": user, "user_agent": user_agent[:300], "pulled_as_role": ""}
+    )
+    if device.user_id != user.pk:
+        raise DeviceRefusedError(_("This device is registered to another person. Sign in again to reset it."))
+    if device.revoked_at is not None:
+        raise DeviceRefusedError(_("This device was revoked by the clinic's owner."))
+    if not created:
+        Device.objects.filter(pk=device.pk).update(last_seen=timezone.now(), user_agent=user_agent[:300])
+    return device
+
+
+def push(*, device: Device, mutations: list[Mutation]) -> dict[str, Any]:
+    """Apply a batch in order. The batch is one transaction (each mutation inside its own savepoint),
+    so `last_seq` and the stored results commit together with the effects, or not at all."""
+    with transaction.atomic():
+        device = Device.objects.select_for_update().select_related("user").get(pk=device.pk)
+        actor = records.Actor(user=device.user, device_id=device.pk)
+        last_seq = device.last_seq
+        earlier = _earlier_results(device, [m.seq for m in mutations if m.seq <= last_seq])
+        results: list[dict[str, Any]] = []
+        handled: list[PushedMutation] = []
+        for mutation in mutations:
+            if mutation.seq <= last_seq:
+                results.append(_duplicate_result(mutation.seq, earlier.get(mutation.seq)))
+                continue
+            if mutation.seq > last_seq + 1:
+                results.append({"seq": mutation.seq, "status": "gap", "last_seq": last_seq})
+                break
+            result = {**_apply_or_refuse(actor, mutation), "seq": mutation.seq}
+            results.append(result)
+            handled.append(
+                PushedMutation(
+                    device=device,
+                    seq=mutation.seq,
+                    entity=mutation.entity,
+                    record_id=mutation.record_id,
+                    op=mutation.op,
+                    status=result["status"],
+                    result=result,
+                )
+            )
+            last_seq = mutation.seq
+        if handled:
+            PushedMutation.objects.bulk_create(handled)
+            Device.objects.filter(pk=device.pk).update(last_seq=last_seq)
+    return {"last_seq": last_seq, "results": results}
+
+
+def _earlier_results(device: Device, seqs: list[int]) -> dict[int, dict[str, Any]]:
+    if not seqs:
+        return {}
+    return dict(PushedMutation.objects.filter(device=device, seq__in=seqs).values_list("seq", "result"))
+
+
+def _duplicate_result(seq: int, earlier: dict[str, Any] | None) -> dict[str, Any]:
+    """A mutation handled before: the device learns what became of it the first time."""
+    earlier = earlier or {}
+    result = {key: value for key, value in earlier.items() if key not in ("seq", "status")}
+    return {**result, "seq": seq, "status": "duplicate", "original_status": earlier.get("status", "applied")}
+
+
+def _apply_or_refuse(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
+    try:
+        with transaction.atomic():
+            return _apply(actor, mutation)
+    except (ValidationError, PermissionDenied, Http404, records.DuplicateRecordError, records.StaleVersionError) as exc:
+        return {"status": "rejected", "errors": _errors_of(exc)}
+
+
+def _errors_of(exc: Exception) -> dict[str, list[str]]:
+    if isinstance(exc, ValidationError):
+        return exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    if isinstance(exc, Http404):
+        return {"record_id": [_("No such record in this clinic.")]}
+    return {"non_field_errors": [str(exc) or _("Not allowed.")]}
+
+
+def _record(entity: str, record_id: uuid.UUID) -> Any:
+    instance = SPECS[entity].model.objects.filter(pk=record_id).first()
+    if instance is None:
+        raise Http404
+    return instance
+
+
+def _apply(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
+    if mutation.entity == "conflict":
+        if mutation.op != "resolve":
+            raise ValidationError({"op": [_("A conflict can only be resolved.")]})
+        return _resolve(actor, mutation)
+    if mutation.op == "create":
+        instance = records.record_create(
+            entity=mutation.entity,
+            actor=actor,
+            data=mutation.fields,
+            record_id=mutation.record_id,
+            reason=mutation.reason,
+        )
+        return {"status": "applied", "version": instance.version}
+    instance = _record(mutation.entity, mutation.record_id)
+    access.check_can_read(actor.user, mutation.entity)
+    if mutation.op == "void":
+        if instance.is_voided:
+            return {"status": "applied", "version": instance.version}
+        instance = records.record_void(instance=instance, actor=actor, reason=mutation.reason)
+        return {
+            "status": "applied" if instance.version == mutation.base_version + 1 else "merged",
+            "version": instance.version,
+        }
+    if mutation.op == "update":
+        return _merge(actor, instance, mutation)
+    raise ValidationError({"op": [_("Unknown operation.")]})
+
+
+def _merge(actor: records.Actor, instance: Any, mutation: Mutation) -> dict[str, Any]:
+    """Field by field against the record as it was at `base_version` (see SYNC-PROTOCOL.md)."""
+    incoming = records.canonical_fields(mutation.entity, mutation.fields)
+    current = records.snapshot(instance)
+    base = _snapshot_at(mutation.entity, instance.pk, mutation.base_version, current)
+    changed_by_others = _fields_changed_by_others(mutation.entity, instance.pk, mutation.base_version, actor.device_id)
+    to_apply: dict[str, Any] = {}
+    conflicts: list[Conflict] = []
+    for name, device_value in incoming.items():
+        server_value, base_value = current.get(name), base.get(name)
+        if server_value == device_value:
+            continue
+        if server_value == base_value or name not in changed_by_others:
+            to_apply[name] = mutation.fields[name]
+            continue
+        conflicts.append(
+            Conflict(
+                entity=mutation.entity,
+                record_id=instance.pk,
+                field=name,
+                base_value=base_value,
+                server_value=server_value,
+                device_value=device_value,
+                device_id=actor.device_id,
+                user=actor.user,
+            )
+        )
+    if to_apply:
+        instance = records.record_update(instance=instance, actor=actor, changes=to_apply, reason=mutation.reason)
+    for conflict in conflicts:
+        conflict.save()
+        log_change(entity="conflict", record_id=conflict.pk, version=conflict.version, voided=False)
+    result: dict[str, Any] = {"version": instance.version}
+    if conflicts:
+        result.update(status="conflict", conflict_ids=[str(c.pk) for c in conflicts], conflict_id=str(conflicts[0].pk))
+    elif instance.version == mutation.base_version + (1 if to_apply else 0):
+        result["status"] = "applied"
+    else:
+        result["status"] = "merged"
+    return result
+
+
+def _snapshot_at(entity: str, record_id: uuid.UUID, version: int, current: dict[str, Any]) -> dict[str, Any]:
+    if version <= 0:
+        return {}
+    revision = Revision.objects.filter(entity=entity, record_id=record_id, version=version).first()
+    return revision.after if revision else current
+
+
+def _fields_changed_by_others(entity: str, record_id: uuid.UUID, base_version: int, device_id: str) -> set[str]:
+    """Fields changed since `base_version` by anyone but this device (its own edits count as seen)."""
+    changed: set[str] = set()
+    for revision in Revision.objects.filter(entity=entity, record_id=record_id, version__gt=base_version):
+        if revision.device_id == device_id:
+            continue
+        before, after = revision.before or {}, revision.after or {}
+        changed.update(name for name in after if before.get(name) != after.get(name))
+    return changed
+
+
+def _resolve(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
+    conflict = Conflict.objects.select_for_update().filter(pk=mutation.record_id).first()
+    if conflict is None:
+        raise Http404
+    if "value" not in mutation.fields:
+        raise ValidationError({"value": [_("Send the value to keep.")]})
+    if conflict.resolved_at is not None:
+        return {"status": "applied", "version": conflict.version}
+    instance = _record(conflict.entity, conflict.record_id)
+    access.check_can_read(actor.user, conflict.entity)
+    reason = mutation.reason or _("Conflict resolved")
+    records.record_update(
+        instance=instance, actor=actor, changes={conflict.field: mutation.fields["value"]}, reason=reason
+    )
+    conflict.resolved_at = timezone.now()
+    conflict.resolved_by = actor.user
+    conflict.resolved_value = records.canonical_fields(conflict.entity, {conflict.field: mutation.fields["value"]})[
+        conflict.field
+    ]
+    conflict.version += 1
+    conflict.save(update_fields=["resolved_at", "resolved_by", "resolved_value", "version"])
+    log_change(entity="conflict", record_id=conflict.pk, version=conflict.version, voided=False)
+    return {"status": "applied", "version": conflict.version}
+
+
+def check_can_manage_devices(user: User) -> None:
+    if user.role != Role.OWNER:
+        raise PermissionDenied(_("Only the clinic's owner manages devices."))
+
+
+def device_get(*, device_id: str) -> Device:
+    device = Device.objects.select_related("user").filter(pk=device_id).first()
+    if device is None:
+        raise Http404
+    return device
+
+
+def device_revoke(*, device: Device) -> Device:
+    device.revoked_at = timezone.now()
+    device.save(update_fields=["revoked_at"])
+    return device

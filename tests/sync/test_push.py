@@ -1,0 +1,246 @@
+"""Push: exactly once, in order, with refusals kept and explained."""
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from records.models import Patient, Revision, Visit
+from sync.models import Change, PushedMutation
+from sync.models import Device as DeviceRow
+
+pytestmark = pytest.mark.django_db
+
+PATIENT = {"full_name": "Siti Aminah", "birth_date": "1987-03-02", "sex": "F"}
+
+
+def in_alpha(alpha, fn):
+    with schema_context(alpha.clinic.schema_name):
+        return fn()
+
+
+def test_create_applies_once_and_a_retried_batch_changes_nothing(alpha, device):
+    phone = device("frontdesk")
+    patient_id = phone.create("patient", PATIENT)
+    batch = list(phone.outbox)
+    first = phone.push()
+    assert first["results"] == [{"seq": 1, "status": "applied", "version": 1}]
+    assert first["last_seq"] == 1
+    # The same batch again, as after a response lost on the way back.
+    again = phone.api.post("/api/sync/push", {"device_id": phone.device_id, "mutations": batch}).json()
+    assert again["results"] == [{"seq": 1, "status": "duplicate", "original_status": "applied", "version": 1}]
+    assert in_alpha(alpha, lambda: Patient.objects.filter(pk=patient_id).count()) == 1
+    assert in_alpha(alpha, lambda: Revision.objects.filter(record_id=patient_id).count()) == 1
+    assert in_alpha(alpha, lambda: Change.objects.filter(record_id=patient_id).count()) == 1
+
+
+def test_a_gap_is_refused_for_that_mutation_and_all_after_it(alpha, device):
+    phone = device("frontdesk")
+    phone.create("patient", PATIENT)
+    phone.push()
+    phone.next_seq = 5
+    later = [phone.create("patient", {**PATIENT, "full_name": f"Pasien {n}"}) for n in range(2)]
+    body = phone.push()
+    assert body["results"] == [{"seq": 5, "status": "gap", "last_seq": 1}]
+    assert body["last_seq"] == 1
+    assert in_alpha(alpha, lambda: Patient.objects.filter(pk__in=later).count()) == 0
+    assert len(phone.outbox) == 2  # still waiting, to be resent from seq 2
+
+
+def test_a_refused_mutation_advances_last_seq_and_comes_back_with_reasons(alpha, device):
+    phone = device("frontdesk")
+    bad = phone.create("patient", {**PATIENT, "birth_date": "next tuesday"})
+    good = phone.create("patient", {**PATIENT, "full_name": "Budi"})
+    body = phone.push()
+    rejected, applied = body["results"]
+    assert rejected["status"] == "rejected"
+    assert "birth_date" in rejected["errors"]
+    assert applied["status"] == "applied"
+    assert body["last_seq"] == 2
+    assert phone.failed[0]["record_id"] == bad
+    assert phone.failed[0]["errors"] == rejected["errors"]
+    assert in_alpha(alpha, lambda: Patient.objects.filter(pk=good).exists())
+    stored = in_alpha(alpha, lambda: PushedMutation.objects.get(device_id=phone.device_id, seq=1))
+    assert stored.status == "rejected"
+    assert "birth_date" in stored.result["errors"]
+    # A retry of a refused mutation still says what became of it.
+    retry = phone.api.post(
+        "/api/sync/push",
+        {
+            "device_id": phone.device_id,
+            "mutations": [
+                {"seq": 1, "entity": "patient", "record_id": bad, "op": "create", "base_version": 0, "fields": {}}
+            ],
+        },
+    ).json()
+    assert retry["results"][0]["original_status"] == "rejected"
+    assert "birth_date" in retry["results"][0]["errors"]
+
+
+def test_role_refusals_are_rejected_with_a_reason(alpha, device):
+    doctor, desk = device("doctor"), device("frontdesk")
+    patient_id = doctor.create("patient", PATIENT)
+    visit_id = doctor.create("visit", {"patient": patient_id, "started_at": timezone.now().isoformat()})
+    doctor.push()
+    desk.create("diagnosis", {"visit": visit_id, "code": "J06.9"})
+    desk.pull()
+    desk.update("visit", visit_id, {"plan": "Paracetamol"})
+    results = desk.push()["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected"]
+    assert all(r["errors"]["non_field_errors"] for r in results)
+
+
+def test_void_needs_a_reason_and_finished_visits_need_an_amendment_reason(alpha, device):
+    doctor = device("doctor")
+    patient_id = doctor.create("patient", PATIENT)
+    visit_id = doctor.create("visit", {"patient": patient_id, "started_at": timezone.now().isoformat()})
+    rx = doctor.create(
+        "prescription", {"visit": visit_id, "drug": "Amoksisilin 500 mg", "dose": "500 mg", "frequency": "3x1"}
+    )
+    doctor.sync()
+    doctor.void("prescription", rx, reason="")
+    doctor.void("prescription", rx, reason="Salah pasien")
+    doctor.update("visit", visit_id, {"status": "finished"})
+    results = doctor.push()["results"]
+    assert [r["status"] for r in results] == ["rejected", "applied", "applied"]
+    assert "reason" in results[0]["errors"]
+    doctor.pull()
+    doctor.update("visit", visit_id, {"plan": "Kontrol 3 hari"})
+    doctor.update("visit", visit_id, {"plan": "Kontrol 3 hari"}, reason="Lupa menulis rencana")
+    results = doctor.push()["results"]
+    assert [r["status"] for r in results] == ["rejected", "applied"]
+    assert "reason" in results[0]["errors"]
+    visit = in_alpha(alpha, lambda: Visit.objects.get(pk=visit_id))
+    assert visit.plan == "Kontrol 3 hari"
+    doctor.pull()
+    assert doctor.copy[("prescription", rx)]["op"] == "void"
+    assert doctor.data("prescription", rx)["void_reason"] == "Salah pasien"
+
+
+def test_device_is_registered_with_its_user(alpha, device):
+    phone = device("nurse")
+    phone.pull()
+    row = in_alpha(alpha, lambda: DeviceRow.objects.select_related("user").get(pk=phone.device_id))
+    assert row.user.email == alpha.email("nurse")
+    assert row.pulled_as_role == "nurse"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ([], None),
+        ({"device_id": "dev-12345678"}, "mutations"),
+        ({"device_id": "x", "mutations": []}, "device_id"),
+        ({"device_id": "dev-12345678", "mutations": [1]}, "mutations"),
+        ({"device_id": "dev-12345678", "mutations": [{"seq": 0}]}, "mutations"),
+        ({"device_id": "dev-12345678", "mutations": [{"seq": True, "entity": "patient"}]}, "mutations"),
+        (
+            {
+                "device_id": "dev-12345678",
+                "mutations": [
+                    {"seq": 1, "entity": "user", "op": "create", "record_id": "0b7e4a4c-3c7e-4a57-9b8c-7d3e8d5b8a11"}
+                ],
+            },
+            "mutations",
+        ),
+        (
+            {
+                "device_id": "dev-12345678",
+                "mutations": [
+                    {"seq": 1, "entity": "patient", "op": "drop", "record_id": "0b7e4a4c-3c7e-4a57-9b8c-7d3e8d5b8a11"}
+                ],
+            },
+            "mutations",
+        ),
+        (
+            {
+                "device_id": "dev-12345678",
+                "mutations": [{"seq": 1, "entity": "patient", "op": "create", "record_id": "not-a-uuid"}],
+            },
+            "mutations",
+        ),
+        (
+            {
+                "device_id": "dev-12345678",
+                "mutations": [
+                    {
+                        "seq": 1,
+                        "entity": "patient",
+                        "op": "create",
+                        "record_id": "0b7e4a4c-3c7e-4a57-9b8c-7d3e8d5b8a11",
+                        "fields": [1],
+                    }
+                ],
+            },
+            "mutations",
+        ),
+        (
+            {
+                "device_id": "dev-12345678",
+                "mutations": [
+                    {
+                        "seq": 1,
+                        "entity": "patient",
+                        "op": "update",
+                        "record_id": "0b7e4a4c-3c7e-4a57-9b8c-7d3e8d5b8a11",
+                        "base_version": -1,
+                    }
+                ],
+            },
+            "mutations",
+        ),
+        (
+            {
+                "device_id": "dev-12345678",
+                "mutations": [
+                    {
+                        "seq": 2,
+                        "entity": "patient",
+                        "op": "create",
+                        "record_id": "0b7e4a4c-3c7e-4a57-9b8c-7d3e8d5b8a11",
+                    },
+                    {
+                        "seq": 4,
+                        "entity": "patient",
+                        "op": "create",
+                        "record_id": "0b7e4a4c-3c7e-4a57-9b8c-7d3e8d5b8a12",
+                    },
+                ],
+            },
+            "mutations",
+        ),
+    ],
+)
+def test_malformed_batches_get_400_and_nothing_is_applied(alpha, api, body, field):
+    response = api("doctor").post("/api/sync/push", body)
+    assert response.status_code == 400, response.content
+    errors = response.json()["errors"]
+    if field:
+        assert field in errors
+    assert in_alpha(alpha, lambda: PushedMutation.objects.count()) == 0
+
+
+def test_a_batch_over_500_gets_413(alpha, api):
+    mutations = [
+        {
+            "seq": n,
+            "entity": "patient",
+            "op": "create",
+            "record_id": f"00000000-0000-4000-8000-{n:012d}",
+            "fields": PATIENT,
+        }
+        for n in range(1, 502)
+    ]
+    response = api("frontdesk").post("/api/sync/push", {"device_id": "dev-12345678", "mutations": mutations})
+    assert response.status_code == 413
+    assert response.json()["max_batch"] == 500
+    assert in_alpha(alpha, lambda: Patient.objects.count()) == 0
+
+
+def test_a_batch_of_500_applies(alpha, device):
+    phone = device("frontdesk")
+    for n in range(500):
+        phone.create("patient", {**PATIENT, "full_name": f"Pasien {n}"})
+    body = phone.push()
+    assert body["last_seq"] == 500
+    assert {r["status"] for r in body["results"]} == {"applied"}
+    assert in_alpha(alpha, lambda: Patient.objects.count()) == 500
