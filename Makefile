@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
+PWA_SOURCES := $(wildcard pwa/src/* pwa/public/icons/*) pwa/build.mjs pwa/package.json pwa/package-lock.json records/icd10.py
 
-.PHONY: install run test lint format bench messages chromium stop-db clean-db
+.PHONY: install pwa run test lint format bench messages chromium stop-db clean-db
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -13,7 +14,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) pwa/dist/sw.js
+
+## Build the clinic app (PWA) into pwa/dist: npm packages from the lock file, ICD-10 table, Workbox.
+pwa: pwa/dist/sw.js
+
+pwa/dist/sw.js: $(PWA_SOURCES) | $(STAMP)
+	@command -v npm >/dev/null || { echo "The app build needs Node.js 18+ and npm: sudo apt-get install -y nodejs npm"; exit 1; }
+	cd pwa && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p pwa/build && $(PY) records/icd10.py > pwa/build/icd10.json
+	cd pwa && node build.mjs
 
 ## Serve the app with demo clinics at http://localhost:8000 (embedded PostgreSQL unless DATABASE_URL is set).
 run: install

@@ -17,6 +17,7 @@ from django.utils import timezone
 from records import icd10
 from records.models import Diagnosis, MedicalRecordCounter, Patient, Prescription, Revision, Visit, VitalSigns
 from records.services import MRN_PREFIX, snapshot
+from records.signals import records_created_in_bulk
 from records.specs import entity_of
 from tenants.accounts.models import Role, User
 
@@ -430,6 +431,9 @@ def generate(*, patients: int, visits: int, seed: int = 2026, batch_size: int = 
             for chunk in _batches(rows, batch_size):
                 type(chunk[0]).objects.bulk_create(chunk)
                 Revision.objects.bulk_create([_revision(row, row.created_by) for row in chunk])
+                records_created_in_bulk.send(
+                    sender=type(chunk[0]), entity=entity_of(chunk[0]), record_ids=[row.pk for row in chunk]
+                )
         counter.next_value = first_number + patients
         counter.save(update_fields=["next_value"])
     return {

@@ -67,3 +67,15 @@ def search(query: str, *, limit: int = 20) -> list[Icd10Code]:
         entry for entry in _index() if entry.code not in seen and all(word in entry.search_text for word in words)
     ]
     return (by_code + by_words)[:limit]
+
+
+def export_table() -> list[list[str]]:
+    """Every diagnosis code with its title, for the app's offline search (written at build time)."""
+    return [[entry.code, entry.title] for entry in _index()]
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    json.dump(export_table(), sys.stdout, ensure_ascii=False, separators=(",", ":"))

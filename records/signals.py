@@ -8,3 +8,7 @@ from django.dispatch import Signal
 
 # kwargs: entity (str), record_id (UUID), version (int), voided (bool)
 record_written = Signal()
+
+# Many new records at once (the record generator): kwargs: entity (str), record_ids (list of UUID),
+# all at version 1 and not voided.
+records_created_in_bulk = Signal()

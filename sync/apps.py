@@ -10,7 +10,8 @@ class SyncConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from records.signals import record_written
-        from sync.changelog import on_record_written
+        from records.signals import record_written, records_created_in_bulk
+        from sync.changelog import on_record_written, on_records_created_in_bulk
 
         record_written.connect(on_record_written, dispatch_uid="sync.changelog")
+        records_created_in_bulk.connect(on_records_created_in_bulk, dispatch_uid="sync.changelog.bulk")

@@ -4,16 +4,20 @@ import uuid
 
 from django.db import connection
 
+from sync.models import Change
 
-def next_seq() -> int:
-    """The next change number; the counter's row stays locked until this transaction ends."""
+
+def next_seq(count: int = 1) -> int:
+    """The last of `count` new change numbers; the counter's row stays locked until this transaction
+    ends, so a later number is never visible before an earlier one."""
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE sync_changecounter SET value = value + 1 WHERE id = 1 RETURNING value")
+        cursor.execute("UPDATE sync_changecounter SET value = value + %s WHERE id = 1 RETURNING value", [count])
         row = cursor.fetchone()
         if row is None:
             cursor.execute(
-                "INSERT INTO sync_changecounter (id, value) VALUES (1, 1) "
-                "ON CONFLICT (id) DO UPDATE SET value = sync_changecounter.value + 1 RETURNING value"
+                "INSERT INTO sync_changecounter (id, value) VALUES (1, %s) "
+                "ON CONFLICT (id) DO UPDATE SET value = sync_changecounter.value + %s RETURNING value",
+                [count, count],
             )
             row = cursor.fetchone()
     return row[0]
@@ -35,6 +39,22 @@ def on_record_written(
     sender: object, *, entity: str, record_id: uuid.UUID, version: int, voided: bool, **_: object
 ) -> None:
     log_change(entity=entity, record_id=record_id, version=version, voided=voided)
+
+
+def on_records_created_in_bulk(sender: object, *, entity: str, record_ids: list[uuid.UUID], **_: object) -> None:
+    if not record_ids:
+        return
+    last = next_seq(len(record_ids))
+    first = last - len(record_ids) + 1
+    Change.objects.bulk_create(
+        [
+            Change(entity=entity, record_id=record_id, seq=first + offset, version=1, voided=False)
+            for offset, record_id in enumerate(record_ids)
+        ],
+        update_conflicts=True,
+        unique_fields=["entity", "record_id"],
+        update_fields=["seq", "version", "voided"],
+    )
 
 
 def current_seq() -> int:

@@ -26,9 +26,16 @@ class PullPage:
     cursor: int
     has_more: bool
     reset: bool = False
+    remaining: int = 0  # log rows still to pull after this page (for a progress bar)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"changes": self.changes, "cursor": self.cursor, "has_more": self.has_more, "reset": self.reset}
+        return {
+            "changes": self.changes,
+            "cursor": self.cursor,
+            "has_more": self.has_more,
+            "reset": self.reset,
+            "remaining": self.remaining,
+        }
 
 
 def readable_entities(user: User) -> list[str]:

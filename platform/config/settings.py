@@ -200,6 +200,9 @@ USE_TZ = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # --- Static files (WhiteNoise) ----------------------------------------------------------------------
+# The clinic app (PWA) built by `make pwa` into pwa/dist, served at /app/ of every clinic's host.
+PWA_DIST = Path(env_str("PWA_DIST", str(ROOT_DIR / "pwa" / "dist")))
+
 STATIC_URL = "/static/"
 STATIC_ROOT = ROOT_DIR / "staticfiles"
 STATICFILES_DIRS = [PLATFORM_DIR / "static"]

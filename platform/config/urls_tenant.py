@@ -3,6 +3,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from config import pwa
 from config.views import email_management_disabled, healthz
 from tenants.accounts.api import MeApi
 
@@ -16,4 +17,10 @@ urlpatterns = [
     path("api/", include("records.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("healthz", healthz, name="healthz"),
+    path("app/", pwa.shell, name="pwa"),
+    path("app/index.html", pwa.shell),
+    path("app/sw.js", pwa.service_worker, name="pwa_sw"),
+    path("app/manifest.webmanifest", pwa.manifest, name="pwa_manifest"),
+    path("app/assets/<path:path>", pwa.asset),
+    path("app/icons/<path:path>", pwa.icon),
 ]

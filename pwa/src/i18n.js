@@ -1,0 +1,106 @@
+// Every string of the app in Bahasa Indonesia and English; the language follows the user's choice
+// (shared with the server's language cookie), then the browser, then Indonesian.
+const STRINGS = {
+  id: {
+    online: 'Daring', offline: 'Luring', syncing: 'Menyinkronkan…', waiting: '{n} perubahan menunggu',
+    all_synced: 'Semua tersinkron', last_sync: 'Sinkron terakhir: {t}', never: 'belum pernah', sync_now: 'Sinkronkan',
+    logout: 'Keluar', patients: 'Pasien', sync_panel: 'Sinkronisasi', search: 'Cari nama, No. RM atau NIK',
+    register: 'Daftarkan pasien', save: 'Simpan', cancel: 'Batal', edit: 'Ubah', void: 'Batalkan (void)',
+    void_reason: 'Alasan pembatalan', amend_reason: 'Alasan amandemen (kunjungan sudah selesai)',
+    reason_required: 'Alasan wajib diisi.', no_patients: 'Tidak ada pasien yang cocok.', more: '…dan {n} lainnya',
+    full_name: 'Nama lengkap', nik: 'NIK', birth_date: 'Tanggal lahir', sex: 'Jenis kelamin', F: 'Perempuan',
+    M: 'Laki-laki', phone: 'Telepon', address: 'Alamat', allergies: 'Alergi', mrn: 'No. RM', mrn_pending: 'menunggu sinkron',
+    visits: 'Kunjungan', new_visit: 'Kunjungan baru', started_at: 'Waktu', status: 'Status', arrived: 'Datang',
+    in_progress: 'Diperiksa', finished: 'Selesai', chief_complaint: 'Keluhan utama', subjective: 'Subjektif (S)',
+    objective: 'Objektif (O)', assessment: 'Asesmen (A)', plan: 'Rencana (P)', soap: 'Catatan SOAP',
+    vitals: 'Tanda vital', temperature_c: 'Suhu (°C)', pulse: 'Nadi (/menit)', respiratory_rate: 'Napas (/menit)',
+    systolic: 'Sistolik (mmHg)', diastolic: 'Diastolik (mmHg)', spo2: 'SpO2 (%)', height_cm: 'Tinggi (cm)',
+    weight_kg: 'Berat (kg)', add_vitals: 'Tambah tanda vital', diagnoses: 'Diagnosis', add_diagnosis: 'Tambah diagnosis',
+    icd_search: 'Cari ICD-10 (kode atau kata)', kind: 'Jenis', primary: 'Utama', secondary: 'Sekunder',
+    prescriptions: 'Resep', add_prescription: 'Tambah resep', drug: 'Obat', dose: 'Dosis', route: 'Rute',
+    frequency: 'Frekuensi', duration: 'Lama', quantity: 'Jumlah', instructions: 'Aturan pakai',
+    state_pending: 'menunggu', state_synced: 'tersinkron', state_failed: 'gagal', state_conflict: 'konflik',
+    voided: 'dibatalkan', failed_title: 'Perubahan yang ditolak server', conflicts_title: 'Konflik yang perlu diputuskan',
+    none: 'Tidak ada.', discard: 'Buang perubahan ini', keep_server: 'Pakai nilai server', keep_device: 'Pakai nilai perangkat',
+    conflict_on: '{field} diubah di dua tempat', server_value: 'Server', device_value: 'Perangkat ({who})',
+    downloading: 'Mengunduh data klinik… {n} dari {total}', saved_offline: 'Tersimpan di perangkat.',
+    quota: 'Penyimpanan perangkat penuh: perubahan ini BELUM tersimpan. Kosongkan ruang lalu coba lagi; isian Anda tetap di layar.',
+    save_error: 'Tidak dapat menyimpan di perangkat: {e}', signed_out: 'Sesi Anda berakhir. Data tetap aman di perangkat.',
+    sign_in: 'Masuk lagi', refused: 'Server menolak sinkronisasi: {e}', server_error: 'Server sedang bermasalah; dicoba lagi otomatis.',
+    update_ready: 'Versi baru aplikasi tersedia.', reload: 'Muat ulang', logout_pending: 'Ada {n} perubahan yang belum tersinkron. Sinkronkan dulu sebelum keluar.',
+    logout_offline: 'Anda sedang luring: perubahan belum bisa dikirim. Keluar nanti saat daring.',
+    sync_then_logout: 'Sinkronkan lalu keluar', still_pending: 'Masih ada {n} perubahan yang belum terkirim; Anda belum dikeluarkan.',
+    need_login: 'Masuk sekali secara daring untuk memakai aplikasi ini.', back: '← Kembali', required: 'Wajib diisi.',
+    no_visits: 'Belum ada kunjungan.', no_items: 'Belum ada.', errors_fix: 'Perbaiki lalu simpan lagi untuk mengirim ulang.',
+    language: 'Bahasa', practitioner_role: 'Peran', not_allowed: 'Peran Anda tidak dapat mengubah bagian ini.',
+    open_chart: 'Buka', finished_note: 'Kunjungan selesai: perubahan adalah amandemen dan perlu alasan.',
+    storage_persisted: 'Penyimpanan perangkat: permanen', storage_not_persisted: 'Penyimpanan perangkat: dapat dihapus browser',
+  },
+  en: {
+    online: 'Online', offline: 'Offline', syncing: 'Syncing…', waiting: '{n} changes waiting',
+    all_synced: 'All synced', last_sync: 'Last sync: {t}', never: 'never', sync_now: 'Sync now',
+    logout: 'Log out', patients: 'Patients', sync_panel: 'Sync', search: 'Search name, MRN or NIK',
+    register: 'Register patient', save: 'Save', cancel: 'Cancel', edit: 'Edit', void: 'Void',
+    void_reason: 'Reason for voiding', amend_reason: 'Reason for the amendment (the visit is finished)',
+    reason_required: 'A reason is required.', no_patients: 'No matching patients.', more: '…and {n} more',
+    full_name: 'Full name', nik: 'NIK', birth_date: 'Birth date', sex: 'Sex', F: 'Female',
+    M: 'Male', phone: 'Phone', address: 'Address', allergies: 'Allergies', mrn: 'MRN', mrn_pending: 'waiting for sync',
+    visits: 'Visits', new_visit: 'New visit', started_at: 'Date and time', status: 'Status', arrived: 'Arrived',
+    in_progress: 'In progress', finished: 'Finished', chief_complaint: 'Chief complaint', subjective: 'Subjective (S)',
+    objective: 'Objective (O)', assessment: 'Assessment (A)', plan: 'Plan (P)', soap: 'SOAP note',
+    vitals: 'Vital signs', temperature_c: 'Temperature (°C)', pulse: 'Pulse (/min)', respiratory_rate: 'Respiratory rate (/min)',
+    systolic: 'Systolic (mmHg)', diastolic: 'Diastolic (mmHg)', spo2: 'SpO2 (%)', height_cm: 'Height (cm)',
+    weight_kg: 'Weight (kg)', add_vitals: 'Add vital signs', diagnoses: 'Diagnoses', add_diagnosis: 'Add diagnosis',
+    icd_search: 'Search ICD-10 (code or words)', kind: 'Kind', primary: 'Primary', secondary: 'Secondary',
+    prescriptions: 'Prescriptions', add_prescription: 'Add prescription', drug: 'Drug', dose: 'Dose', route: 'Route',
+    frequency: 'Frequency', duration: 'Duration', quantity: 'Quantity', instructions: 'Instructions',
+    state_pending: 'pending', state_synced: 'synced', state_failed: 'failed', state_conflict: 'conflict',
+    voided: 'voided', failed_title: 'Changes the server refused', conflicts_title: 'Conflicts to resolve',
+    none: 'None.', discard: 'Discard this change', keep_server: 'Keep the server value', keep_device: 'Keep the device value',
+    conflict_on: '{field} was changed in two places', server_value: 'Server', device_value: 'Device ({who})',
+    downloading: 'Downloading the clinic’s records… {n} of {total}', saved_offline: 'Saved on this device.',
+    quota: 'This device’s storage is full: this change was NOT saved. Free some space and try again; your entry stays on screen.',
+    save_error: 'Could not save on this device: {e}', signed_out: 'Your session ended. Your data is safe on this device.',
+    sign_in: 'Sign in again', refused: 'The server refused to sync: {e}', server_error: 'The server is having trouble; retrying by itself.',
+    update_ready: 'A new version of the app is ready.', reload: 'Reload to update', logout_pending: '{n} changes are not synced yet. Sync them before logging out.',
+    logout_offline: 'You are offline: the changes cannot be sent yet. Log out later, when online.',
+    sync_then_logout: 'Sync, then log out', still_pending: '{n} changes are still unsent; you were not logged out.',
+    need_login: 'Sign in once while online to use this app.', back: '← Back', required: 'Required.',
+    no_visits: 'No visits yet.', no_items: 'None yet.', errors_fix: 'Fix it and save again to resend.',
+    language: 'Language', practitioner_role: 'Role', not_allowed: 'Your role cannot change this part.',
+    open_chart: 'Open', finished_note: 'This visit is finished: changes are amendments and need a reason.',
+    storage_persisted: 'Device storage: persistent', storage_not_persisted: 'Device storage: may be cleared by the browser',
+  },
+};
+
+function cookie(name) {
+  const match = document.cookie.match(new RegExp(`(?:^|; )${name}=([^;]*)`));
+  return match ? decodeURIComponent(match[1]) : '';
+}
+
+export function currentLanguage() {
+  const chosen = localStorage.getItem('emr.lang') || cookie('django_language');
+  if (chosen === 'en' || chosen === 'id') return chosen;
+  return (navigator.language || 'id').toLowerCase().startsWith('en') ? 'en' : 'id';
+}
+
+let language = currentLanguage();
+
+export function setLanguage(value) {
+  language = value === 'en' ? 'en' : 'id';
+  localStorage.setItem('emr.lang', language);
+  document.cookie = `django_language=${language}; path=/; SameSite=Lax`;
+  document.documentElement.lang = language;
+}
+
+export function t(key, params = {}) {
+  const text = STRINGS[language][key] ?? STRINGS.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ''));
+}
+
+export function lang() {
+  return language;
+}
+
+export const KEYS = Object.keys(STRINGS.en);
+export const LANGUAGES = STRINGS;

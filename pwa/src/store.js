@@ -1,0 +1,149 @@
+// The device's store: one IndexedDB database per clinic and user (Dexie). Each record keeps the
+// server's copy apart from the device's pending changes; the outbox holds every change in order, each
+// written in the same transaction as the record it changes.
+import Dexie from 'dexie';
+
+export const PARENT = { patient: null, visit: 'patient', vitals: 'visit', diagnosis: 'visit', prescription: 'visit' };
+
+export function databaseName(clinic, userId) {
+  return `emr:${clinic}:${userId}`;
+}
+
+export function openStore(clinic, userId) {
+  const db = new Dexie(databaseName(clinic, userId));
+  db.version(1).stores({
+    records: 'id, entity, [entity+parent]',
+    outbox: 'seq, record_id',
+    failed: 'seq, record_id',
+    conflicts: 'id, record_id',
+    meta: 'key',
+  });
+  return db;
+}
+
+export async function getMeta(db, key, fallback = null) {
+  const row = await db.meta.get(key);
+  return row ? row.value : fallback;
+}
+
+export function setMeta(db, key, value) {
+  return db.meta.put({ key, value });
+}
+
+export function randomId() {
+  return crypto.randomUUID();
+}
+
+/** The record as the person sees it: the server's copy with the device's pending changes on top. */
+export function view(row) {
+  if (!row) return null;
+  return { ...(row.server || {}), ...(row.local || {}), id: row.id };
+}
+
+function searchText(data) {
+  return [data.full_name, data.medical_record_number, data.nik].filter(Boolean).join(' ').toLowerCase();
+}
+
+/**
+ * Write several changes in ONE IndexedDB transaction (a visit with its vitals, say): each record and
+ * its outbox mutation commit together or not at all. `changes`: [{entity, id, op, fields, reason}].
+ */
+export async function writeChanges(db, changes) {
+  return db.transaction('rw', db.records, db.outbox, db.failed, db.meta, async () => {
+    let seq = await getMeta(db, 'nextSeq', 1);
+    for (const change of changes) {
+      const existing = await db.records.get(change.id);
+      const row = existing || { id: change.id, entity: change.entity, parent: null, server: null, version: 0, local: null };
+      if (change.op === 'void') {
+        row.local = { ...(row.local || {}), voided_at: new Date().toISOString(), void_reason: change.reason };
+      } else {
+        row.local = { ...(row.local || {}), ...change.fields };
+      }
+      const parentField = PARENT[change.entity];
+      if (parentField && change.fields && change.fields[parentField]) row.parent = change.fields[parentField];
+      if (change.entity === 'patient') row.search = searchText(view(row));
+      await db.records.put(row);
+      await db.outbox.add({
+        seq, entity: change.entity, record_id: change.id, op: change.op, base_version: row.version || 0,
+        fields: change.op === 'void' ? {} : change.fields, reason: change.reason || '', at: Date.now(),
+      });
+      await db.failed.where('record_id').equals(change.id).delete();
+      seq += 1;
+    }
+    await setMeta(db, 'nextSeq', seq);
+  });
+}
+
+export function resolveConflict(db, conflict, value) {
+  return db.transaction('rw', db.conflicts, db.outbox, db.meta, async () => {
+    const seq = await getMeta(db, 'nextSeq', 1);
+    await db.outbox.add({
+      seq, entity: 'conflict', record_id: conflict.id, op: 'resolve', base_version: conflict.version,
+      fields: { value }, reason: '', at: Date.now(),
+    });
+    await db.conflicts.put({ ...conflict, resolving: true });
+    await setMeta(db, 'nextSeq', seq + 1);
+  });
+}
+
+/** The device's pending values of a record, rebuilt from what is still in the outbox or refused. */
+export async function rebuildLocal(db, recordId) {
+  const waiting = [
+    ...(await db.outbox.where('record_id').equals(recordId).toArray()),
+    ...(await db.failed.where('record_id').equals(recordId).toArray()),
+  ].sort((a, b) => a.seq - b.seq);
+  if (!waiting.length) return null;
+  const local = {};
+  for (const mutation of waiting) {
+    if (mutation.op === 'void') Object.assign(local, { voided_at: new Date(mutation.at).toISOString(), void_reason: mutation.reason });
+    else Object.assign(local, mutation.fields);
+  }
+  return local;
+}
+
+/** Drop a refused change: the record goes back to the server's copy (or away, if it never got there). */
+export async function discardFailed(db, seq) {
+  await db.transaction('rw', db.records, db.outbox, db.failed, async () => {
+    const mutation = await db.failed.get(seq);
+    if (!mutation) return;
+    await db.failed.delete(seq);
+    const row = await db.records.get(mutation.record_id);
+    if (!row) return;
+    row.local = await rebuildLocal(db, row.id);
+    if (!row.server && !row.local) await db.records.delete(row.id);
+    else await db.records.put(row);
+  });
+}
+
+export async function recordStates(db) {
+  const pending = new Set((await db.outbox.toArray()).map((m) => m.record_id));
+  const failed = new Map((await db.failed.toArray()).map((m) => [m.record_id, m]));
+  const conflicts = new Set((await db.conflicts.toArray()).filter((c) => !c.resolved_at).map((c) => c.record_id));
+  return (id) => {
+    if (failed.has(id)) return 'failed';
+    if (conflicts.has(id)) return 'conflict';
+    if (pending.has(id)) return 'pending';
+    return 'synced';
+  };
+}
+
+export async function children(db, entity, parentId) {
+  return (await db.records.where('[entity+parent]').equals([entity, parentId]).toArray()).map(view);
+}
+
+export async function searchPatients(db, query, limit = 50) {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  const matches = [];
+  await db.records.where('entity').equals('patient').each((row) => {
+    if (row.local?.voided_at || row.server?.voided_at) return;
+    if (words.every((word) => (row.search || '').includes(word))) matches.push(row);
+  });
+  const name = (row) => (row.local?.full_name ?? row.server?.full_name ?? '');
+  matches.sort((a, b) => name(a).localeCompare(name(b)));
+  return { matches: matches.slice(0, limit).map(view), total: matches.length };
+}
+
+export function isQuotaError(error) {
+  const names = [error?.name, error?.inner?.name];
+  return names.includes('QuotaExceededError') || /quota/i.test(String(error?.message || ''));
+}

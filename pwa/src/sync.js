@@ -1,0 +1,158 @@
+// The sync client (SYNC-PROTOCOL.md): push the outbox in order, then pull until `has_more` is false.
+// Retries resend the same seqs (the server answers "duplicate"); a pull never overwrites a pending edit;
+// one sync at a time per database (Web Locks), so two tabs never interleave.
+import { PARENT, getMeta, rebuildLocal, setMeta } from './store.js';
+
+const BATCH = 500;
+const PULL_LIMIT = 1000;
+const FINAL = new Set(['applied', 'merged', 'conflict', 'rejected', 'duplicate']);
+
+export class SyncError extends Error {
+  constructor(kind, message) {
+    super(message);
+    this.kind = kind; // network | signed_out | refused | server | gap
+  }
+}
+
+async function request(url, options, csrf) {
+  let response;
+  try {
+    response = await fetch(url, {
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': csrf || '' },
+      ...options,
+    });
+  } catch (error) {
+    throw new SyncError('network', String(error?.message || error));
+  }
+  if (response.ok) return response.json();
+  let detail = '';
+  try {
+    const body = await response.json();
+    detail = body.detail || JSON.stringify(body.errors || body);
+  } catch { /* not JSON */ }
+  if (response.status === 401) throw new SyncError('signed_out', detail);
+  if (response.status === 403) throw new SyncError('refused', detail);
+  if (response.status === 413) throw new SyncError('too_large', detail);
+  if (response.status >= 500) throw new SyncError('server', `${response.status}`);
+  throw new SyncError('bad_request', detail || `${response.status}`);
+}
+
+function serverFields(mutation) {
+  return mutation.op === 'void' ? { voided_at: new Date(mutation.at).toISOString(), void_reason: mutation.reason } : mutation.fields;
+}
+
+async function applyPushResults(db, batch, results) {
+  const bySeq = new Map(results.map((result) => [result.seq, result]));
+  await db.transaction('rw', db.records, db.outbox, db.failed, db.conflicts, async () => {
+    const touched = new Set();
+    for (const mutation of batch) {
+      const result = bySeq.get(mutation.seq);
+      if (!result || !FINAL.has(result.status)) continue;
+      const status = result.status === 'duplicate' ? result.original_status || 'applied' : result.status;
+      await db.outbox.delete(mutation.seq);
+      if (mutation.entity === 'conflict') {
+        if (status === 'rejected') await db.failed.put({ ...mutation, errors: result.errors || {} });
+        continue;
+      }
+      touched.add(mutation.record_id);
+      const row = await db.records.get(mutation.record_id);
+      if (status === 'rejected') {
+        await db.failed.put({ ...mutation, errors: result.errors || {} });
+      } else if (row && (status === 'applied' || status === 'merged') && result.version) {
+        row.server = { ...(row.server || {}), ...serverFields(mutation) };
+        row.version = Math.max(row.version || 0, result.version);
+        await db.records.put(row);
+      }
+    }
+    for (const id of touched) {
+      const row = await db.records.get(id);
+      if (!row) continue;
+      row.local = await rebuildLocal(db, id);
+      await db.records.put(row);
+    }
+  });
+}
+
+async function push(db, deviceId, csrf, onProgress) {
+  for (;;) {
+    const batch = await db.outbox.orderBy('seq').limit(BATCH).toArray();
+    if (!batch.length) return;
+    const body = await request('/api/sync/push', { method: 'POST', body: JSON.stringify({ device_id: deviceId, mutations: batch }) }, csrf);
+    const gap = body.results.find((result) => result.status === 'gap');
+    await applyPushResults(db, batch, body.results);
+    onProgress?.({ phase: 'push' });
+    if (gap) throw new SyncError('gap', `server expects seq ${gap.last_seq + 1}`);
+    if (!body.results.some((result) => FINAL.has(result.status))) return;
+  }
+}
+
+async function resetCopy(db) {
+  await db.transaction('rw', db.records, db.conflicts, db.meta, async () => {
+    await db.conflicts.clear();
+    const rows = await db.records.toArray();
+    await db.records.bulkDelete(rows.filter((row) => !row.local).map((row) => row.id));
+    await db.records.bulkPut(rows.filter((row) => row.local).map((row) => ({ ...row, server: null })));
+    await setMeta(db, 'cursor', 0);
+  });
+}
+
+async function applyPullPage(db, body) {
+  await db.transaction('rw', db.records, db.conflicts, db.meta, async () => {
+    const conflicts = [];
+    const ids = [];
+    const changes = [];
+    for (const change of body.changes) {
+      if (change.entity === 'conflict') conflicts.push(change.data);
+      else {
+        ids.push(change.record_id);
+        changes.push(change);
+      }
+    }
+    const existing = await db.records.bulkGet(ids);
+    const rows = changes.map((change, index) => {
+      const row = existing[index] || { id: change.record_id, entity: change.entity, local: null };
+      row.server = change.data;
+      row.version = change.version;
+      const parentField = PARENT[change.entity];
+      row.parent = parentField ? change.data[parentField] : null;
+      if (change.entity === 'patient') {
+        const seen = { ...change.data, ...(row.local || {}) };
+        row.search = [seen.full_name, seen.medical_record_number, seen.nik].filter(Boolean).join(' ').toLowerCase();
+      }
+      return row;
+    });
+    await db.records.bulkPut(rows);
+    if (conflicts.length) await db.conflicts.bulkPut(conflicts);
+    await setMeta(db, 'cursor', body.cursor);
+  });
+}
+
+async function pull(db, deviceId, csrf, onProgress) {
+  let cursor = await getMeta(db, 'cursor', 0);
+  let received = 0;
+  for (;;) {
+    const body = await request(`/api/sync/pull?cursor=${cursor}&limit=${PULL_LIMIT}&device_id=${encodeURIComponent(deviceId)}`, { method: 'GET' }, csrf);
+    if (body.reset) {
+      await resetCopy(db);
+      cursor = 0;
+      continue;
+    }
+    await applyPullPage(db, body);
+    received += body.changes.length;
+    cursor = body.cursor;
+    onProgress?.({ phase: 'pull', received, total: received + (body.remaining || 0), hasMore: body.has_more });
+    if (!body.has_more) return;
+  }
+}
+
+/** One sync run: push, then pull. Serialised per database across tabs. */
+export async function syncOnce(db, { deviceId, csrf, onProgress }) {
+  const run = async () => {
+    await push(db, deviceId, csrf, onProgress);
+    await pull(db, deviceId, csrf, onProgress);
+    await setMeta(db, 'lastSyncAt', new Date().toISOString());
+  };
+  if (navigator.locks) return navigator.locks.request(`sync:${db.name}`, run);
+  return run();
+}
