@@ -45,6 +45,7 @@ format: install
 bench: install
 	$(PY) tests/bench/platform_bench.py
 	$(PY) tests/bench/records_bench.py
+	$(PY) tests/bench/sync_bench.py
 
 ## Extract and compile translations (needs GNU gettext; the compiled .mo files are committed).
 messages: install

@@ -144,7 +144,7 @@ export async function runSync() {
       app.csrf = me.csrf_token;
       app.meFresh = true;
     }
-    await syncOnce(app.db, { deviceId: app.deviceId, csrf: app.csrf, onProgress: onSyncProgress });
+    await syncOnce(app.db, { deviceId: app.deviceId, csrf: app.csrf, onProgress: onSyncProgress, batchSize: app.batchSize, pullLimit: app.pullLimit });
     app.problem = null;
     app.retryDelay = 2000;
     notice('session', '');
@@ -581,4 +581,6 @@ async function start() {
 }
 
 app.runSync = runSync;
+app.save = save; // the screens' one write path (records + outbox in one transaction)
+app.randomId = randomId;
 start();

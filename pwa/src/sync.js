@@ -74,9 +74,9 @@ async function applyPushResults(db, batch, results) {
   });
 }
 
-async function push(db, deviceId, csrf, onProgress) {
+async function push(db, deviceId, csrf, onProgress, batchSize = BATCH) {
   for (;;) {
-    const batch = await db.outbox.orderBy('seq').limit(BATCH).toArray();
+    const batch = await db.outbox.orderBy('seq').limit(batchSize).toArray();
     if (!batch.length) return;
     const body = await request('/api/sync/push', { method: 'POST', body: JSON.stringify({ device_id: deviceId, mutations: batch }) }, csrf);
     const gap = body.results.find((result) => result.status === 'gap');
@@ -128,11 +128,11 @@ async function applyPullPage(db, body) {
   });
 }
 
-async function pull(db, deviceId, csrf, onProgress) {
+async function pull(db, deviceId, csrf, onProgress, limit = PULL_LIMIT) {
   let cursor = await getMeta(db, 'cursor', 0);
   let received = 0;
   for (;;) {
-    const body = await request(`/api/sync/pull?cursor=${cursor}&limit=${PULL_LIMIT}&device_id=${encodeURIComponent(deviceId)}`, { method: 'GET' }, csrf);
+    const body = await request(`/api/sync/pull?cursor=${cursor}&limit=${limit}&device_id=${encodeURIComponent(deviceId)}`, { method: 'GET' }, csrf);
     if (body.reset) {
       await resetCopy(db);
       cursor = 0;
@@ -147,10 +147,10 @@ async function pull(db, deviceId, csrf, onProgress) {
 }
 
 /** One sync run: push, then pull. Serialised per database across tabs. */
-export async function syncOnce(db, { deviceId, csrf, onProgress }) {
+export async function syncOnce(db, { deviceId, csrf, onProgress, batchSize, pullLimit }) {
   const run = async () => {
-    await push(db, deviceId, csrf, onProgress);
-    await pull(db, deviceId, csrf, onProgress);
+    await push(db, deviceId, csrf, onProgress, batchSize);
+    await pull(db, deviceId, csrf, onProgress, pullLimit);
     await setMeta(db, 'lastSyncAt', new Date().toISOString());
   };
   if (navigator.locks) return navigator.locks.request(`sync:${db.name}`, run);

@@ -5,6 +5,7 @@ clinics (`alpha`, `beta`). Browsers reach `<clinic>.localhost:<port>`, which Chr
 """
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -49,10 +50,22 @@ def _database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def live_url(platform_world) -> Iterator[str]:
+def pwa_dist(tmp_path_factory) -> Path:
+    """A copy of the built app for the server, so a test can "deploy" a new version of it."""
+    built = ROOT / "pwa" / "dist"
+    if not (built / "sw.js").exists():
+        pytest.fail("The app is not built: run `make pwa` (make test does).")
+    copy = tmp_path_factory.mktemp("pwa") / "dist"
+    shutil.copytree(built, copy)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def live_url(platform_world, pwa_dist) -> Iterator[str]:
     """Base URL pattern of a gunicorn server on the test database: format with the host prefix."""
     port = _free_port()
     env = {
+        "PWA_DIST": str(pwa_dist),
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": _database_url(),
         "DJANGO_SETTINGS_MODULE": "config.settings_test",

@@ -1,0 +1,113 @@
+"""`make bench` for sync: push throughput (mutations/s) at batch sizes 1, 100 and 500 through the whole
+HTTP stack, beside the raw PostgreSQL insert rate of the same rows in the same run; then pull
+throughput of a full download of 10,000 patients and 30,000 visits (and their parts).
+
+Runs in a scratch database; prints figures; asserts nothing about time. The browser-side figures
+(first download into IndexedDB, offline save, cold start) come from `pwa_bench.py`.
+"""
+
+import os
+import time
+import uuid
+
+from scratch import scratch_database
+
+PUSHES = int(os.environ.get("BENCH_PUSHES", "2000"))
+PATIENTS = int(os.environ.get("BENCH_PATIENTS", "10000"))
+VISITS = int(os.environ.get("BENCH_VISITS", "30000"))
+
+
+def main() -> None:
+    with scratch_database("sync_bench"):
+        run()
+
+
+def _patient(n: int) -> dict:
+    return {"full_name": f"Pasien Bench {n}", "birth_date": "1990-01-02", "sex": "F", "phone": "0812"}
+
+
+def run() -> None:
+    from django.db import connection
+    from django.test import Client
+    from django_tenants.utils import schema_context
+
+    from records.demo_data import generate
+    from tenants.accounts.models import Role
+    from tenants.accounts.services import user_create
+    from tenants.services import clinic_signup
+
+    password = "bench-pass-2026"
+    clinic = clinic_signup(
+        name="Bench", subdomain="bench", owner_name="Owner", owner_email="owner@bench.test", password=password
+    ).clinic
+    with schema_context(clinic.schema_name):
+        user_create(email="doctor@bench.test", full_name="Doctor", role=Role.DOCTOR, password=password)
+    client = Client(HTTP_HOST="bench.localhost")
+    assert client.post("/accounts/login/", {"login": "doctor@bench.test", "password": password}).status_code == 302
+    print(f"Sync benchmarks ({os.cpu_count()} cores)")
+    print(f"Push {PUSHES} patient creates through HTTP (validation, revision, change log, last_seq):")
+    for batch in (1, 100, 500):
+        device = f"bench-{batch}-{uuid.uuid4().hex[:8]}"
+        seq = 1
+        start = time.perf_counter()
+        while seq <= PUSHES:
+            mutations = [
+                {
+                    "seq": s,
+                    "entity": "patient",
+                    "record_id": str(uuid.uuid4()),
+                    "op": "create",
+                    "base_version": 0,
+                    "fields": _patient(s),
+                }
+                for s in range(seq, min(seq + batch, PUSHES + 1))
+            ]
+            response = client.post(
+                "/api/sync/push", {"device_id": device, "mutations": mutations}, content_type="application/json"
+            )
+            assert response.status_code == 200
+            assert response.json()["results"][-1]["status"] == "applied"
+            seq += len(mutations)
+        elapsed = time.perf_counter() - start
+        print(f"  batch {batch:>3}: {PUSHES / elapsed:8,.0f} mutations/s")
+
+    with schema_context(clinic.schema_name), connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE raw_patient (LIKE records_patient INCLUDING DEFAULTS)")
+        rows = [
+            (str(uuid.uuid4()), f"RAW{n:08d}", f"Pasien Raw {n}", "", "1990-01-02", "F", "0812", "", "", 1)
+            for n in range(PUSHES * 5)
+        ]
+        start = time.perf_counter()
+        for offset in range(0, len(rows), 500):
+            chunk = rows[offset : offset + 500]
+            placeholders = ",".join(["(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,now(),now(),'',1,1)"] * len(chunk))
+            cursor.execute(
+                "INSERT INTO raw_patient (id, medical_record_number, full_name, nik, birth_date, sex, phone,"
+                " address, allergies, version, created_at, updated_at, void_reason, created_by_id, updated_by_id)"
+                " VALUES " + placeholders,
+                [value for row in chunk for value in row],
+            )
+        raw = len(rows) / (time.perf_counter() - start)
+    print(f"  raw PostgreSQL insert of the same rows, batches of 500: {raw:,.0f} rows/s")
+
+    with schema_context(clinic.schema_name):
+        start = time.perf_counter()
+        counts = generate(patients=PATIENTS, visits=VISITS, seed=5)
+        print(f"Generated {sum(counts.values())} records in {time.perf_counter() - start:.1f} s")
+    for limit in (500, 1000):
+        cursor_value, received, start = 0, 0, time.perf_counter()
+        device = f"pull-{limit}-{uuid.uuid4().hex[:6]}"
+        while True:
+            body = client.get("/api/sync/pull", {"cursor": cursor_value, "limit": limit, "device_id": device}).json()
+            received += len(body["changes"])
+            cursor_value = body["cursor"]
+            if not body["has_more"]:
+                break
+        elapsed = time.perf_counter() - start
+        print(
+            f"Pull full download, pages of {limit}: {received} changes in {elapsed:.1f} s ({received / elapsed:,.0f}/s)"
+        )
+
+
+if __name__ == "__main__":
+    main()
