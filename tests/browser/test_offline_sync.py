@@ -320,6 +320,7 @@ def test_logout_with_unsynced_changes_offers_to_sync_then_wipes_the_device(brows
     page.route("**/api/sync/**", lambda route: route.abort())  # online, but the server is out of reach
     go_online(context, page)
     page.click("#logout")
+    page.wait_for_selector("#sync-then-logout")
     assert "not synced" in page.inner_text("[data-notice=logout]")
     page.unroute("**/api/sync/**")
     page.click("#sync-then-logout")
