@@ -159,16 +159,24 @@ def _related(name: str, field: models.ForeignKey, value: Any) -> models.Model | 
     return instance
 
 
-def _apply(instance: ClinicalRecord, spec: EntitySpec, data: dict[str, Any]) -> None:
+def _parse_all(spec: EntitySpec, data: dict[str, Any]) -> dict[str, Any]:
+    """Every incoming value parsed; one ValidationError naming every field that cannot be read."""
     errors: dict[str, list[str]] = {}
+    parsed: dict[str, Any] = {}
     for name, value in data.items():
         try:
-            setattr(instance, name, _parse(spec, name, value))
+            parsed[name] = _parse(spec, name, value)
         except ValidationError as exc:
             for field_name, messages in exc.message_dict.items():
                 errors.setdefault(field_name, []).extend(messages)
     if errors:
         raise ValidationError(errors)
+    return parsed
+
+
+def _apply(instance: ClinicalRecord, spec: EntitySpec, data: dict[str, Any]) -> None:
+    for name, value in _parse_all(spec, data).items():
+        setattr(instance, name, value)
 
 
 # --- rules ---------------------------------------------------------------------------------------------
@@ -399,19 +407,10 @@ def canonical_fields(entity: str, fields: dict[str, Any]) -> dict[str, Any]:
     """Incoming values in the form snapshots hold, so a device's value compares equal to the server's
     (raises ValidationError for values that cannot be read, like a write would)."""
     spec = spec_for(entity)
-    errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
-    for name, value in fields.items():
-        try:
-            parsed = _parse(spec, name, value)
-        except ValidationError as exc:
-            for field_name, messages in exc.message_dict.items():
-                errors.setdefault(field_name, []).extend(messages)
-            continue
+    for name, parsed in _parse_all(spec, fields).items():
         if entity == "diagnosis" and name == "code":
             entry = icd10.lookup(parsed or "")
             parsed = entry.code if entry else parsed
         values[name] = json_value(parsed, _field(spec, name))
-    if errors:
-        raise ValidationError(errors)
     return values

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from records import access
 from records.serializers import output_for
 from records.specs import SPECS
+from sync.changelog import current_seq
 from sync.models import Change, Conflict, Device
 from tenants.accounts.models import User
 
@@ -72,12 +73,7 @@ def pull(*, device: Device, user: User, cursor: int, limit: int = DEFAULT_LIMIT)
 def _must_reset(device: Device, user: User, cursor: int) -> bool:
     if device.pulled_as_role and device.pulled_as_role != user.role:
         return True
-    return cursor > _last_seq()
-
-
-def _last_seq() -> int:
-    last = Change.objects.order_by("-seq").values_list("seq", flat=True).first()
-    return last or 0
+    return cursor > current_seq()
 
 
 def _changes_of(rows: list[Change], user: User) -> list[dict[str, Any]]:

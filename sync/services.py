@@ -16,16 +16,14 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from records import access
 from records import services as records
 from records.models import Revision
-from records.specs import SPECS
+from records.selectors import record_get
 from sync.changelog import log_change
 from sync.models import Conflict, Device, PushedMutation
 from tenants.accounts.models import Role, User
 
 MAX_BATCH = 500
-FINAL_STATUSES = ("applied", "merged", "conflict", "rejected", "duplicate")
 
 
 class DeviceRefusedError(Exception):
@@ -123,13 +121,6 @@ def _errors_of(exc: Exception) -> dict[str, list[str]]:
     return {"non_field_errors": [str(exc) or _("Not allowed.")]}
 
 
-def _record(entity: str, record_id: uuid.UUID) -> Any:
-    instance = SPECS[entity].model.objects.filter(pk=record_id).first()
-    if instance is None:
-        raise Http404
-    return instance
-
-
 def _apply(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
     if mutation.entity == "conflict":
         if mutation.op != "resolve":
@@ -144,8 +135,7 @@ def _apply(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
             reason=mutation.reason,
         )
         return {"status": "applied", "version": instance.version}
-    instance = _record(mutation.entity, mutation.record_id)
-    access.check_can_read(actor.user, mutation.entity)
+    instance = record_get(entity=mutation.entity, record_id=mutation.record_id, user=actor.user)
     if mutation.op == "void":
         if instance.is_voided:
             return {"status": "applied", "version": instance.version}
@@ -163,8 +153,8 @@ def _merge(actor: records.Actor, instance: Any, mutation: Mutation) -> dict[str,
     """Field by field against the record as it was at `base_version` (see SYNC-PROTOCOL.md)."""
     incoming = records.canonical_fields(mutation.entity, mutation.fields)
     current = records.snapshot(instance)
-    base = _snapshot_at(mutation.entity, instance.pk, mutation.base_version, current)
-    changed_by_others = _fields_changed_by_others(mutation.entity, instance.pk, mutation.base_version, actor.device_id)
+    base, changed_by_others = _history_since(mutation.entity, instance.pk, mutation.base_version, actor.device_id)
+    base = base if base is not None else current
     to_apply: dict[str, Any] = {}
     conflicts: list[Conflict] = []
     for name, device_value in incoming.items():
@@ -201,22 +191,23 @@ def _merge(actor: records.Actor, instance: Any, mutation: Mutation) -> dict[str,
     return result
 
 
-def _snapshot_at(entity: str, record_id: uuid.UUID, version: int, current: dict[str, Any]) -> dict[str, Any]:
-    if version <= 0:
-        return {}
-    revision = Revision.objects.filter(entity=entity, record_id=record_id, version=version).first()
-    return revision.after if revision else current
-
-
-def _fields_changed_by_others(entity: str, record_id: uuid.UUID, base_version: int, device_id: str) -> set[str]:
-    """Fields changed since `base_version` by anyone but this device (its own edits count as seen)."""
+def _history_since(
+    entity: str, record_id: uuid.UUID, base_version: int, device_id: str
+) -> tuple[dict[str, Any] | None, set[str]]:
+    """From one read of the record's revisions: the record as it was at `base_version` ({} before it
+    existed, None if that revision is unknown), and the fields changed since by anyone but this device
+    (its own edits count as seen)."""
+    base: dict[str, Any] | None = {} if base_version <= 0 else None
     changed: set[str] = set()
-    for revision in Revision.objects.filter(entity=entity, record_id=record_id, version__gt=base_version):
+    for revision in Revision.objects.filter(entity=entity, record_id=record_id, version__gte=base_version):
+        if revision.version == base_version:
+            base = revision.after
+            continue
         if revision.device_id == device_id:
             continue
         before, after = revision.before or {}, revision.after or {}
         changed.update(name for name in after if before.get(name) != after.get(name))
-    return changed
+    return base, changed
 
 
 def _resolve(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
@@ -227,8 +218,7 @@ def _resolve(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
         raise ValidationError({"value": [_("Send the value to keep.")]})
     if conflict.resolved_at is not None:
         return {"status": "applied", "version": conflict.version}
-    instance = _record(conflict.entity, conflict.record_id)
-    access.check_can_read(actor.user, conflict.entity)
+    instance = record_get(entity=conflict.entity, record_id=conflict.record_id, user=actor.user)
     reason = mutation.reason or _("Conflict resolved")
     records.record_update(
         instance=instance, actor=actor, changes={conflict.field: mutation.fields["value"]}, reason=reason

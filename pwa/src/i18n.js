@@ -34,6 +34,8 @@ const STRINGS = {
     no_visits: 'Belum ada kunjungan.', no_items: 'Belum ada.', errors_fix: 'Perbaiki lalu simpan lagi untuk mengirim ulang.',
     language: 'Bahasa', practitioner_role: 'Peran', not_allowed: 'Peran Anda tidak dapat mengubah bagian ini.',
     open_chart: 'Buka', finished_note: 'Kunjungan selesai: perubahan adalah amandemen dan perlu alasan.',
+    save_first: 'Simpan atau batalkan isian Anda dulu, lalu muat ulang.',
+    out_of_step: 'Urutan perubahan perangkat ini tidak cocok dengan server (server menunggu nomor {n}). Hubungi admin klinik; perubahan tetap aman di perangkat.',
     storage_persisted: 'Penyimpanan perangkat: permanen', storage_not_persisted: 'Penyimpanan perangkat: dapat dihapus browser',
   },
   en: {
@@ -69,6 +71,8 @@ const STRINGS = {
     no_visits: 'No visits yet.', no_items: 'None yet.', errors_fix: 'Fix it and save again to resend.',
     language: 'Language', practitioner_role: 'Role', not_allowed: 'Your role cannot change this part.',
     open_chart: 'Open', finished_note: 'This visit is finished: changes are amendments and need a reason.',
+    save_first: 'Save or cancel your entry first, then reload.',
+    out_of_step: 'This device’s changes are out of step with the server (it expects number {n}). Tell the clinic’s admin; the changes stay safe on this device.',
     storage_persisted: 'Device storage: persistent', storage_not_persisted: 'Device storage: may be cleared by the browser',
   },
 };
@@ -101,6 +105,3 @@ export function t(key, params = {}) {
 export function lang() {
   return language;
 }
-
-export const KEYS = Object.keys(STRINGS.en);
-export const LANGUAGES = STRINGS;

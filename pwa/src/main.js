@@ -3,7 +3,7 @@
 import { searchIcd10 } from './icd10.js';
 import { lang, setLanguage, t } from './i18n.js';
 import {
-  children, databaseName, discardFailed, getMeta, isQuotaError, openStore, randomId, recordStates,
+  children, discardFailed, getMeta, isQuotaError, openStore, randomId, recordStates,
   resolveConflict, searchPatients, setMeta, view, writeChanges,
 } from './store.js';
 import { SyncError, syncOnce } from './sync.js';
@@ -13,7 +13,7 @@ const CLINICIANS = ['owner', 'doctor'];
 const CLINICAL_READERS = ['owner', 'doctor', 'nurse'];
 const app = {
   user: null, db: null, deviceId: '', csrf: '', meFresh: false, syncing: false, again: false, problem: null,
-  progress: null, retryDelay: 2000, retryTimer: null, updateWorker: null, stats: { pending: 0, failed: 0, conflicts: 0 },
+  progress: null, retryDelay: 2000, retryTimer: null, stats: { pending: 0, failed: 0, conflicts: 0 },
 };
 window.emr = app; // for the browser tests and support: the store and the sync state of this page
 
@@ -55,11 +55,19 @@ function notice(key, text, ...actions) {
 
 // --- session -------------------------------------------------------------------------------------------
 
+/** Who is signed in (null if nobody); keeps the session's CSRF token for the app's writes. */
 async function fetchMe() {
   const response = await fetch('/api/me/', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
   if (response.status === 401 || response.status === 403) return null;
   if (!response.ok) throw new Error(`${response.status}`);
-  return response.json();
+  const me = await response.json();
+  app.csrf = me.csrf_token;
+  app.meFresh = true;
+  return me;
+}
+
+function showSignedOut() {
+  notice('session', t('signed_out'), h('a', { href: loginUrl(), class: 'button' }, t('sign_in')));
 }
 
 function loginUrl() {
@@ -72,7 +80,7 @@ async function identify() {
     const me = await fetchMe();
     if (!me) {
       if (cached) {
-        notice('session', t('signed_out'), h('a', { href: loginUrl(), class: 'button' }, t('sign_in')));
+        showSignedOut();
         return cached;
       }
       window.location.replace(loginUrl());
@@ -80,8 +88,6 @@ async function identify() {
     }
     const user = { id: me.id, email: me.email, full_name: me.full_name, role: me.role, clinic: me.clinic, clinic_name: me.clinic_name };
     localStorage.setItem('emr.user', JSON.stringify(user));
-    app.csrf = me.csrf_token;
-    app.meFresh = true;
     return user;
   } catch {
     return cached; // offline: the last person who signed in on this device, at this clinic
@@ -138,11 +144,8 @@ export async function runSync() {
   app.syncing = true;
   renderBar();
   try {
-    if (!app.meFresh) {
-      const me = await fetchMe().catch(() => { throw new SyncError('network', 'offline'); });
-      if (!me) throw new SyncError('signed_out', '');
-      app.csrf = me.csrf_token;
-      app.meFresh = true;
+    if (!app.meFresh && !(await fetchMe().catch(() => { throw new SyncError('network', 'offline'); }))) {
+      throw new SyncError('signed_out', '');
     }
     await syncOnce(app.db, { deviceId: app.deviceId, csrf: app.csrf, onProgress: onSyncProgress, batchSize: app.batchSize, pullLimit: app.pullLimit });
     app.problem = null;
@@ -168,7 +171,7 @@ function handleSyncError(error) {
   app.problem = kind;
   if (kind === 'signed_out') {
     app.meFresh = false;
-    notice('session', t('signed_out'), h('a', { href: loginUrl(), class: 'button' }, t('sign_in')));
+    showSignedOut();
     return;
   }
   if (kind === 'refused') {
@@ -176,6 +179,8 @@ function handleSyncError(error) {
     notice('sync', t('refused', { e: error.message }));
   } else if (kind === 'server') {
     notice('sync', t('server_error'));
+  } else if (kind === 'gap') {
+    notice('sync', t('out_of_step', { n: error.message }));
   } else if (kind !== 'network') {
     notice('sync', t('refused', { e: error.message }));
   }
@@ -227,9 +232,12 @@ function route() {
   return { kind: kind || 'patients', id };
 }
 
+/** A person is in the middle of something: a form they opened or typed in, or a field with focus. A
+ * background re-render (after a sync attempt) waits until they are done. */
 function busy() {
   const main = document.getElementById('view');
-  return main.querySelector('form[data-dirty]') || main.contains(document.activeElement) && document.activeElement.matches('input, textarea, select');
+  return main.querySelector('form[data-dirty], form:not([data-standing])')
+    || (main.contains(document.activeElement) && document.activeElement.matches('input, textarea, select'));
 }
 
 function rerender(force = false) {
@@ -237,15 +245,20 @@ function rerender(force = false) {
   render();
 }
 
+let renders = 0;
+
+/** Draw the screen of the current route; when renders overlap, only the latest one is shown. */
 async function render() {
   if (!app.db) return;
-  const main = document.getElementById('view');
+  const mine = ++renders;
   const { kind, id } = route();
   const states = await recordStates(app.db);
-  if (kind === 'patient' && id) return clear(main, await patientScreen(id, states));
-  if (kind === 'visit' && id) return clear(main, await visitScreen(id, states));
-  if (kind === 'sync') return clear(main, await syncScreen());
-  return clear(main, await patientsScreen(states));
+  let screen;
+  if (kind === 'patient' && id) screen = await patientScreen(id, states);
+  else if (kind === 'visit' && id) screen = await visitScreen(id, states);
+  else if (kind === 'sync') screen = await syncScreen();
+  else screen = await patientsScreen(states);
+  if (mine === renders) clear(document.getElementById('view'), screen);
 }
 
 async function patientsScreen(states) {
@@ -432,7 +445,7 @@ async function visitScreen(id, states) {
   if (CLINICAL_READERS.includes(role)) {
     const soapBox = h('div', { id: 'soap' });
     const soapForm = () => form({
-      name: 'soap', fields: FIELDS.soap.map((f) => ({ ...f, disabled: !CLINICIANS.includes(role) })), current: visit, reasonLabel: amend,
+      name: 'soap', standing: true, fields: FIELDS.soap.map((f) => ({ ...f, disabled: !CLINICIANS.includes(role) })), current: visit, reasonLabel: amend,
       onSave: async (fields, reason) => {
         if (Object.keys(fields).length) await save([{ entity: 'visit', id, op: 'update', fields, reason }]);
         rerender(true);
@@ -505,10 +518,7 @@ async function logout() {
 }
 
 async function wipeAndLeave() {
-  if (!app.meFresh) {
-    const me = await fetchMe().catch(() => null);
-    if (me) app.csrf = me.csrf_token;
-  }
+  if (!app.meFresh) await fetchMe().catch(() => null);
   await fetch('/accounts/logout/', {
     method: 'POST', credentials: 'same-origin', headers: { 'X-CSRFToken': app.csrf, 'Content-Type': 'application/x-www-form-urlencoded' }, body: '',
   }).catch(() => {});
@@ -526,10 +536,9 @@ async function wipeAndLeave() {
 async function registerServiceWorker() {
   if (!('serviceWorker' in navigator)) return;
   const registration = await navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' });
-  const offer = (worker) => {
-    app.updateWorker = worker;
-    notice('update', t('update_ready'), h('button', { type: 'button', id: 'reload-update', onclick: () => {
-      if (busy()) return notice('update', t('update_ready'), h('span', {}, ` ${t('save')}?`));
+  const offer = (worker, text = t('update_ready')) => {
+    notice('update', text, h('button', { type: 'button', id: 'reload-update', onclick: () => {
+      if (busy()) return offer(worker, t('save_first')); // a half-written entry is never cut off
       app.reloading = true;
       worker.postMessage({ type: 'SKIP_WAITING' });
     } }, t('reload')));
@@ -563,7 +572,6 @@ async function start() {
   app.user = user;
   document.title = user.clinic_name || 'Klinik';
   app.db = openStore(user.clinic, user.id);
-  app.dbName = databaseName(user.clinic, user.id);
   app.deviceId = await getMeta(app.db, 'deviceId');
   if (!app.deviceId) {
     app.deviceId = `d-${randomId()}`;

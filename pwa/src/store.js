@@ -40,7 +40,8 @@ export function view(row) {
   return { ...(row.server || {}), ...(row.local || {}), id: row.id };
 }
 
-function searchText(data) {
+/** What patient search matches: name, medical record number and NIK, lower-cased. */
+export function searchText(data) {
   return [data.full_name, data.medical_record_number, data.nik].filter(Boolean).join(' ').toLowerCase();
 }
 
@@ -86,6 +87,12 @@ export function resolveConflict(db, conflict, value) {
   });
 }
 
+/** The values a mutation gives its record (a void sets the void fields). */
+export function mutationValues(mutation) {
+  if (mutation.op === 'void') return { voided_at: new Date(mutation.at).toISOString(), void_reason: mutation.reason };
+  return mutation.fields;
+}
+
 /** The device's pending values of a record, rebuilt from what is still in the outbox or refused. */
 export async function rebuildLocal(db, recordId) {
   const waiting = [
@@ -95,8 +102,7 @@ export async function rebuildLocal(db, recordId) {
   if (!waiting.length) return null;
   const local = {};
   for (const mutation of waiting) {
-    if (mutation.op === 'void') Object.assign(local, { voided_at: new Date(mutation.at).toISOString(), void_reason: mutation.reason });
-    else Object.assign(local, mutation.fields);
+    Object.assign(local, mutationValues(mutation));
   }
   return local;
 }

@@ -1,7 +1,7 @@
 // The sync client (SYNC-PROTOCOL.md): push the outbox in order, then pull until `has_more` is false.
 // Retries resend the same seqs (the server answers "duplicate"); a pull never overwrites a pending edit;
 // one sync at a time per database (Web Locks), so two tabs never interleave.
-import { PARENT, getMeta, rebuildLocal, setMeta } from './store.js';
+import { PARENT, getMeta, mutationValues, rebuildLocal, searchText, setMeta } from './store.js';
 
 const BATCH = 500;
 const PULL_LIMIT = 1000;
@@ -10,7 +10,7 @@ const FINAL = new Set(['applied', 'merged', 'conflict', 'rejected', 'duplicate']
 export class SyncError extends Error {
   constructor(kind, message) {
     super(message);
-    this.kind = kind; // network | signed_out | refused | server | gap
+    this.kind = kind; // network | signed_out | refused | server | gap (message: the seq expected) | too_large | bad_request
   }
 }
 
@@ -29,17 +29,13 @@ async function request(url, options, csrf) {
   let detail = '';
   try {
     const body = await response.json();
-    detail = body.detail || JSON.stringify(body.errors || body);
+    detail = body.detail || Object.values(body.errors || {}).flat().join(' ');
   } catch { /* not JSON */ }
   if (response.status === 401) throw new SyncError('signed_out', detail);
   if (response.status === 403) throw new SyncError('refused', detail);
   if (response.status === 413) throw new SyncError('too_large', detail);
   if (response.status >= 500) throw new SyncError('server', `${response.status}`);
   throw new SyncError('bad_request', detail || `${response.status}`);
-}
-
-function serverFields(mutation) {
-  return mutation.op === 'void' ? { voided_at: new Date(mutation.at).toISOString(), void_reason: mutation.reason } : mutation.fields;
 }
 
 async function applyPushResults(db, batch, results) {
@@ -60,7 +56,7 @@ async function applyPushResults(db, batch, results) {
       if (status === 'rejected') {
         await db.failed.put({ ...mutation, errors: result.errors || {} });
       } else if (row && (status === 'applied' || status === 'merged') && result.version) {
-        row.server = { ...(row.server || {}), ...serverFields(mutation) };
+        row.server = { ...(row.server || {}), ...mutationValues(mutation) };
         row.version = Math.max(row.version || 0, result.version);
         await db.records.put(row);
       }
@@ -82,7 +78,7 @@ async function push(db, deviceId, csrf, onProgress, batchSize = BATCH) {
     const gap = body.results.find((result) => result.status === 'gap');
     await applyPushResults(db, batch, body.results);
     onProgress?.({ phase: 'push' });
-    if (gap) throw new SyncError('gap', `server expects seq ${gap.last_seq + 1}`);
+    if (gap) throw new SyncError('gap', String(gap.last_seq + 1));
     if (!body.results.some((result) => FINAL.has(result.status))) return;
   }
 }
@@ -116,10 +112,7 @@ async function applyPullPage(db, body) {
       row.version = change.version;
       const parentField = PARENT[change.entity];
       row.parent = parentField ? change.data[parentField] : null;
-      if (change.entity === 'patient') {
-        const seen = { ...change.data, ...(row.local || {}) };
-        row.search = [seen.full_name, seen.medical_record_number, seen.nik].filter(Boolean).join(' ').toLowerCase();
-      }
+      if (change.entity === 'patient') row.search = searchText({ ...change.data, ...(row.local || {}) });
       return row;
     });
     await db.records.bulkPut(rows);

@@ -65,12 +65,12 @@ function same(field, a, b) {
  * A form over `fields`; `onSave(changed, reason)` gets only the fields that differ from `current`
  * (all of them when creating). A thrown error is shown in the form and the entry stays on screen.
  */
-export function form({ fields, current = {}, creating = false, reasonLabel = '', submitLabel, onSave, onCancel, name }) {
+export function form({ fields, current = {}, creating = false, reasonLabel = '', submitLabel, onSave, onCancel, name, standing = false }) {
   const errors = h('div', { class: 'form-errors', role: 'alert' });
   const reason = reasonLabel ? h('input', { name: 'reason', id: 'f-reason', type: 'text', maxlength: 300 }) : null;
   const element = h(
     'form',
-    { class: 'record-form', dataset: { form: name || '' }, novalidate: true },
+    { class: 'record-form', dataset: standing ? { form: name || '', standing: '1' } : { form: name || '' }, novalidate: true },
     fields.map((field) =>
       h('label', { for: `f-${field.name}`, class: field.type === 'textarea' ? 'wide' : '' }, t(field.label || field.name), inputFor(field, current[field.name]))),
     reason && h('label', { for: 'f-reason', class: 'wide' }, reasonLabel, reason),

@@ -9,7 +9,7 @@ import random
 import statistics
 import time
 
-from scratch import scratch_database
+from scratch import bench_clinic, scratch_database, signed_in_client
 
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "10000"))
 VISITS = int(os.environ.get("BENCH_VISITS", "30000"))
@@ -28,23 +28,14 @@ def main() -> None:
 
 
 def run() -> None:
-    from django.test import Client
     from django_tenants.utils import schema_context
 
     from records import icd10
     from records.demo_data import generate
     from records.models import Patient
-    from tenants.accounts.models import Role
-    from tenants.accounts.services import user_create
-    from tenants.services import clinic_signup
 
-    password = "bench-pass-2026"
-    clinic = clinic_signup(
-        name="Bench", subdomain="bench", owner_name="Owner", owner_email="owner@bench.test", password=password
-    ).clinic
+    clinic = bench_clinic()
     with schema_context(clinic.schema_name):
-        for role in (Role.DOCTOR, Role.NURSE, Role.FRONT_DESK):
-            user_create(email=f"{role}@bench.test", full_name=role.title(), role=role, password=password)
         start = time.perf_counter()
         counts = generate(patients=PATIENTS, visits=VISITS, seed=11)
         loaded = time.perf_counter() - start
@@ -54,8 +45,7 @@ def run() -> None:
     print(f"Load {counts['patients']} patients and {counts['visits']} visits ({rows} records + as many revisions):")
     print(f"  {loaded:.1f} s ({rows * 2 / loaded:,.0f} rows/s)")
 
-    client = Client(HTTP_HOST="bench.localhost")
-    assert client.post("/accounts/login/", {"login": "doctor@bench.test", "password": password}).status_code == 302
+    client = signed_in_client()
     rng = random.Random(3)
 
     def timed(path: str, params: dict | None = None) -> float:

@@ -64,3 +64,33 @@ def scratch_database(suffix: str) -> Iterator[None]:
 
         connections.close_all()
         _admin_sql(base, f'DROP DATABASE IF EXISTS "{name}"')
+
+
+BENCH_PASSWORD = "bench-pass-2026"
+
+
+def bench_clinic() -> object:
+    """A clinic `bench` with a doctor, a nurse and front desk (all with BENCH_PASSWORD)."""
+    from django_tenants.utils import schema_context
+
+    from tenants.accounts.models import Role
+    from tenants.accounts.services import user_create
+    from tenants.services import clinic_signup
+
+    clinic = clinic_signup(
+        name="Bench", subdomain="bench", owner_name="Owner", owner_email="owner@bench.test", password=BENCH_PASSWORD
+    ).clinic
+    with schema_context(clinic.schema_name):
+        for role in (Role.DOCTOR, Role.NURSE, Role.FRONT_DESK):
+            user_create(email=f"{role}@bench.test", full_name=role.title(), role=role, password=BENCH_PASSWORD)
+    return clinic
+
+
+def signed_in_client(role: str = "doctor") -> object:
+    """A test client signed in at the bench clinic's host."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="bench.localhost")
+    response = client.post("/accounts/login/", {"login": f"{role}@bench.test", "password": BENCH_PASSWORD})
+    assert response.status_code == 302, "the bench clinic's sign-in failed"
+    return client

@@ -10,7 +10,7 @@ import os
 import time
 import uuid
 
-from scratch import scratch_database
+from scratch import bench_clinic, scratch_database, signed_in_client
 
 PUSHES = int(os.environ.get("BENCH_PUSHES", "2000"))
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "10000"))
@@ -28,22 +28,12 @@ def _patient(n: int) -> dict:
 
 def run() -> None:
     from django.db import connection
-    from django.test import Client
     from django_tenants.utils import schema_context
 
     from records.demo_data import generate
-    from tenants.accounts.models import Role
-    from tenants.accounts.services import user_create
-    from tenants.services import clinic_signup
 
-    password = "bench-pass-2026"
-    clinic = clinic_signup(
-        name="Bench", subdomain="bench", owner_name="Owner", owner_email="owner@bench.test", password=password
-    ).clinic
-    with schema_context(clinic.schema_name):
-        user_create(email="doctor@bench.test", full_name="Doctor", role=Role.DOCTOR, password=password)
-    client = Client(HTTP_HOST="bench.localhost")
-    assert client.post("/accounts/login/", {"login": "doctor@bench.test", "password": password}).status_code == 302
+    clinic = bench_clinic()
+    client = signed_in_client()
     print(f"Sync benchmarks ({os.cpu_count()} cores)")
     print(f"Push {PUSHES} patient creates through HTTP (validation, revision, change log, last_seq):")
     for batch in (1, 100, 500):

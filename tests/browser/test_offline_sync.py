@@ -2,7 +2,8 @@
 """The clinic app in Chromium: offline work that syncs exactly once, a flaky network, two devices
 editing one visit, and a service-worker update with changes pending.
 
-These tests run at their own clinic (`gamma`), whose records the live server commits for real.
+These tests run at a clinic of their own (`pwasync`; the fixture is `gamma`), whose records the live
+server commits for real; no other test uses that subdomain.
 """
 
 import random
@@ -10,7 +11,6 @@ import time
 import uuid
 
 import pytest
-from django.db import connection
 from django_tenants.utils import schema_context
 
 from records.models import Diagnosis, Patient, Prescription, Revision, Visit, VitalSigns
@@ -41,7 +41,7 @@ async ({n, prefix}) => {
 @pytest.fixture(scope="session")
 def gamma(platform_world, django_db_blocker):
     with django_db_blocker.unblock():
-        return _make_clinic("gamma", "Klinik Gamma")
+        return _make_clinic("pwasync", "Klinik PWA Sync")
 
 
 def open_app(browser, live_url, clinic, role="doctor", service_workers="allow"):
@@ -118,19 +118,24 @@ def test_fifty_patients_offline_reach_the_server_exactly_once_and_a_second_devic
     page.click("form[data-form=new-visit] button[type=submit]")
     page.wait_for_url("**#/visit/**")
     page.fill("#f-subjective", "Demam 3 hari")
+    soap = page.query_selector("form[data-form=soap]")
     page.click("form[data-form=soap] button[type=submit]")
+    page.wait_for_function("(form) => !form.isConnected", arg=soap)  # saved; the screen is redrawn
     page.click("#add-vitals")
     page.fill("#f-pulse", "88")
     page.click("form[data-form=vitals] button[type=submit]")
+    page.wait_for_selector("form[data-form=vitals]", state="detached")  # saved; the screen is redrawn
     page.click("#add-diagnosis")
     page.fill("#icd-search", "J06")
     page.click("#icd-results button[data-code='J06.9']")
     page.click("form[data-form=diagnosis] button[type=submit]")
+    page.wait_for_selector("form[data-form=diagnosis]", state="detached")  # saved; the screen is redrawn
     page.click("#add-prescription")
     page.fill("#f-drug", "Amoksisilin 500 mg")
     page.fill("#f-dose", "500 mg")
     page.fill("#f-frequency", "3x1")
     page.click("form[data-form=prescription] button[type=submit]")
+    page.wait_for_selector("form[data-form=prescription]", state="detached")  # saved; the screen is redrawn
     page.wait_for_function("emr.stats.pending === 6")
     first_ids = page.evaluate(
         "async () => { const order = ['patient', 'visit', 'vitals', 'diagnosis', 'prescription'];"
@@ -293,8 +298,8 @@ def test_a_service_worker_update_with_pending_changes_loses_none(browser, live_u
         go_online(context, page)
         page.evaluate("emr.registration.update()")
         page.wait_for_selector("#reload-update")
-        page.click("#reload-update")
-        page.wait_for_load_state()
+        with page.expect_navigation():  # the new version takes over and the page reloads
+            page.click("#reload-update")
         page.wait_for_function("window.emr && emr.ready")
         assert page.evaluate("emr.stats.pending") == 5
         assert page.evaluate("navigator.serviceWorker.controller.scriptURL").endswith("/app/sw.js")
@@ -338,6 +343,5 @@ def test_a_clinic_database_is_named_for_the_clinic_and_user(browser, live_url, g
         from tenants.accounts.models import User
 
         user_id = User.objects.get(email=gamma.email("nurse")).pk
-    assert name == f"emr:gamma:{user_id}"
-    assert connection.schema_name  # the test process stays on its own connection
+    assert name == f"emr:pwasync:{user_id}"
     context.close()

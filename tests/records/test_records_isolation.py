@@ -4,17 +4,11 @@ import pytest
 from django_tenants.utils import schema_context
 
 from records.models import Patient, Visit
+from records.urls import PLURALS as PLURAL
 from tenants.accounts.models import Role
 from tests.records.conftest import make_part, make_patient, make_visit
 
 pytestmark = pytest.mark.django_db
-PLURAL = {
-    "patient": "patients",
-    "visit": "visits",
-    "vitals": "vitals",
-    "diagnosis": "diagnoses",
-    "prescription": "prescriptions",
-}
 
 
 def test_records_of_clinic_b_are_404_at_clinic_a(api, beta):

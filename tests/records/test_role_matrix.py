@@ -3,19 +3,13 @@
 import pytest
 from django.utils import timezone
 
+from records.urls import PLURALS as PLURAL
 from tenants.accounts.models import Role
 from tests.records.conftest import make_part, make_patient, make_visit
 
 pytestmark = pytest.mark.django_db
 
 OWNER, DOCTOR, NURSE, DESK = Role.OWNER, Role.DOCTOR, Role.NURSE, Role.FRONT_DESK
-PLURAL = {
-    "patient": "patients",
-    "visit": "visits",
-    "vitals": "vitals",
-    "diagnosis": "diagnoses",
-    "prescription": "prescriptions",
-}
 
 # entity -> (roles that read, roles that create, roles that change, roles that void)
 MATRIX = {
