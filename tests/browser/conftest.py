@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the fixtures are
@@ -61,8 +62,12 @@ def pwa_dist(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_url(platform_world, pwa_dist) -> Iterator[str]:
+def live_url(platform_world, pwa_dist, django_db_blocker) -> Iterator[str]:
     """Base URL pattern of a gunicorn server on the test database: format with the host prefix."""
+    with django_db_blocker.unblock():
+        # Browser tests share the server's cache (rate limits of sign-ins and signups from 127.0.0.1);
+        # start them from an empty one, whatever earlier runs left in Redis.
+        cache.clear()
     port = _free_port()
     env = {
         "PWA_DIST": str(pwa_dist),
