@@ -8,6 +8,7 @@ PermissionDenied with a reason). Nothing is ever deleted.
 import datetime
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -117,8 +118,12 @@ def _check_shape(field: models.Field, value: Any) -> None:
         raise ValidationError(_("Send a number."))
 
 
-def _parse(spec: EntitySpec, name: str, value: Any) -> Any:
-    """One incoming value as the model's Python value; related records are looked up with checks."""
+RelatedLookup = Callable[[str, models.ForeignKey, Any], models.Model | None]
+
+
+def _parse(spec: EntitySpec, name: str, value: Any, related: RelatedLookup | None = None) -> Any:
+    """One incoming value as the model's Python value; related records are looked up with checks
+    (by `related` when given: the bulk path answers from records it fetched at once)."""
     if name not in spec.fields:
         raise ValidationError({name: [_("Unknown field.")]})
     field = _field(spec, name)
@@ -131,7 +136,7 @@ def _parse(spec: EntitySpec, name: str, value: Any) -> Any:
     try:
         _check_shape(field, value)
         if isinstance(field, models.ForeignKey):
-            return _related(name, field, value)
+            return (related or _related)(name, field, value)
         parsed = field.to_python(value)
     except ValidationError as exc:
         raise ValidationError({name: exc.messages}) from exc
@@ -150,6 +155,11 @@ def _related(name: str, field: models.ForeignKey, value: Any) -> models.Model | 
         instance = model.objects.filter(pk=field.target_field.to_python(value)).first()
     except (ValidationError, ValueError, TypeError):
         instance = None
+    return check_related(name, instance)
+
+
+def check_related(name: str, instance: models.Model | None) -> models.Model:
+    """The record a field points to, refused if missing, voided, or a user who cannot hold it."""
     if instance is None:
         raise ValidationError({name: [_("No such record in this clinic.")]})
     if isinstance(instance, ClinicalRecord) and instance.is_voided:
@@ -159,13 +169,13 @@ def _related(name: str, field: models.ForeignKey, value: Any) -> models.Model | 
     return instance
 
 
-def _parse_all(spec: EntitySpec, data: dict[str, Any]) -> dict[str, Any]:
+def parse_all(spec: EntitySpec, data: dict[str, Any], related: RelatedLookup | None = None) -> dict[str, Any]:
     """Every incoming value parsed; one ValidationError naming every field that cannot be read."""
     errors: dict[str, list[str]] = {}
     parsed: dict[str, Any] = {}
     for name, value in data.items():
         try:
-            parsed[name] = _parse(spec, name, value)
+            parsed[name] = _parse(spec, name, value, related)
         except ValidationError as exc:
             for field_name, messages in exc.message_dict.items():
                 errors.setdefault(field_name, []).extend(messages)
@@ -175,7 +185,7 @@ def _parse_all(spec: EntitySpec, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _apply(instance: ClinicalRecord, spec: EntitySpec, data: dict[str, Any]) -> None:
-    for name, value in _parse_all(spec, data).items():
+    for name, value in parse_all(spec, data).items():
         setattr(instance, name, value)
 
 
@@ -408,7 +418,7 @@ def canonical_fields(entity: str, fields: dict[str, Any]) -> dict[str, Any]:
     (raises ValidationError for values that cannot be read, like a write would)."""
     spec = spec_for(entity)
     values: dict[str, Any] = {}
-    for name, parsed in _parse_all(spec, fields).items():
+    for name, parsed in parse_all(spec, fields).items():
         if entity == "diagnosis" and name == "code":
             entry = icd10.lookup(parsed or "")
             parsed = entry.code if entry else parsed

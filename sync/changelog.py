@@ -3,8 +3,7 @@
 import uuid
 
 from django.db import connection
-
-from sync.models import Change
+from psycopg2.extras import execute_values
 
 
 def next_seq(count: int = 1) -> int:
@@ -46,15 +45,16 @@ def on_records_created_in_bulk(sender: object, *, entity: str, record_ids: list[
         return
     last = next_seq(len(record_ids))
     first = last - len(record_ids) + 1
-    Change.objects.bulk_create(
-        [
-            Change(entity=entity, record_id=record_id, seq=first + offset, version=1, voided=False)
-            for offset, record_id in enumerate(record_ids)
-        ],
-        update_conflicts=True,
-        unique_fields=["entity", "record_id"],
-        update_fields=["seq", "version", "voided"],
-    )
+    rows = [(entity, record_id, first + offset, 1, False) for offset, record_id in enumerate(record_ids)]
+    with connection.cursor() as cursor:
+        execute_values(
+            cursor.cursor,
+            "INSERT INTO sync_change (entity, record_id, seq, version, voided) VALUES %s "
+            "ON CONFLICT (entity, record_id) DO UPDATE "
+            "SET seq = EXCLUDED.seq, version = EXCLUDED.version, voided = EXCLUDED.voided",
+            rows,
+            page_size=1000,
+        )
 
 
 def current_seq() -> int:

@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.fast_insert import insert_rows
+from records import bulk
 from records import services as records
-from records.models import Revision
+from records.models import ClinicalRecord, Revision
 from records.selectors import record_get
 from sync.changelog import log_change
 from sync.models import Conflict, Device, PushedMutation
@@ -56,40 +58,68 @@ def device_for(*, device_id: str, user: User, user_agent: str = "") -> Device:
 
 
 def push(*, device: Device, mutations: list[Mutation]) -> dict[str, Any]:
-    """Apply a batch in order. The batch is one transaction (each mutation inside its own savepoint),
-    so `last_seq` and the stored results commit together with the effects, or not at all."""
+    """Apply a batch in order. The batch is one transaction (each mutation inside its own savepoint,
+    or a run of creates checked together), so `last_seq` and the stored results commit together with
+    the effects, or not at all."""
     with transaction.atomic():
         device = Device.objects.select_for_update().select_related("user").get(pk=device.pk)
         actor = records.Actor(user=device.user, device_id=device.pk)
         last_seq = device.last_seq
         earlier = _earlier_results(device, [m.seq for m in mutations if m.seq <= last_seq])
-        results: list[dict[str, Any]] = []
-        handled: list[PushedMutation] = []
-        for mutation in mutations:
-            if mutation.seq <= last_seq:
-                results.append(_duplicate_result(mutation.seq, earlier.get(mutation.seq)))
-                continue
-            if mutation.seq > last_seq + 1:
-                results.append({"seq": mutation.seq, "status": "gap", "last_seq": last_seq})
-                break
-            result = {**_apply_or_refuse(actor, mutation), "seq": mutation.seq}
-            results.append(result)
-            handled.append(
-                PushedMutation(
-                    device=device,
-                    seq=mutation.seq,
-                    entity=mutation.entity,
-                    record_id=mutation.record_id,
-                    op=mutation.op,
-                    status=result["status"],
-                    result=result,
-                )
+        results = [_duplicate_result(m.seq, earlier.get(m.seq)) for m in mutations if m.seq <= last_seq]
+        fresh = [m for m in mutations if m.seq > last_seq]
+        if fresh and fresh[0].seq > last_seq + 1:
+            results.append({"seq": fresh[0].seq, "status": "gap", "last_seq": last_seq})
+            fresh = []
+        applied: list[dict[str, Any]] = []
+        for run in _runs(fresh):
+            applied.extend(_apply_creates(actor, run) if len(run) > 1 else [_apply_or_refuse(actor, run[0])])
+        handled = [
+            PushedMutation(
+                device=device,
+                seq=mutation.seq,
+                entity=mutation.entity,
+                record_id=mutation.record_id,
+                op=mutation.op,
+                status=result["status"],
+                result=result,
             )
-            last_seq = mutation.seq
+            for mutation, result in zip(fresh, applied, strict=True)
+        ]
         if handled:
-            PushedMutation.objects.bulk_create(handled)
+            insert_rows(PushedMutation, handled)
+            last_seq = fresh[-1].seq
             Device.objects.filter(pk=device.pk).update(last_seq=last_seq)
-    return {"last_seq": last_seq, "results": results}
+    return {"last_seq": last_seq, "results": results + applied}
+
+
+def _runs(mutations: list[Mutation]) -> list[list[Mutation]]:
+    """Consecutive record creates together (checked and inserted at once); every other mutation alone."""
+    runs: list[list[Mutation]] = []
+    for mutation in mutations:
+        creating = mutation.op == "create" and mutation.entity != "conflict"
+        if creating and runs and runs[-1][-1].op == "create":
+            runs[-1].append(mutation)
+        else:
+            runs.append([mutation])
+    return runs
+
+
+def _apply_creates(actor: records.Actor, run: list[Mutation]) -> list[dict[str, Any]]:
+    """A run of creates in one go; if another writer took an id or a record number meanwhile, the run
+    is rolled back and applied one mutation at a time, which reports each clash as a refusal."""
+    items = [bulk.NewRecord(m.entity, m.record_id, m.fields, m.reason) for m in run]
+    try:
+        with transaction.atomic():
+            outcomes = bulk.records_create_many(actor=actor, items=items)
+    except IntegrityError:
+        return [_apply_or_refuse(actor, mutation) for mutation in run]
+    return [
+        {"status": "applied", "version": outcome.version, "seq": mutation.seq}
+        if isinstance(outcome, ClinicalRecord)
+        else {"status": "rejected", "errors": _errors_of(outcome), "seq": mutation.seq}
+        for mutation, outcome in zip(run, outcomes, strict=True)
+    ]
 
 
 def _earlier_results(device: Device, seqs: list[int]) -> dict[int, dict[str, Any]]:
@@ -108,9 +138,9 @@ def _duplicate_result(seq: int, earlier: dict[str, Any] | None) -> dict[str, Any
 def _apply_or_refuse(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
     try:
         with transaction.atomic():
-            return _apply(actor, mutation)
+            return {**_apply(actor, mutation), "seq": mutation.seq}
     except (ValidationError, PermissionDenied, Http404, records.DuplicateRecordError, records.StaleVersionError) as exc:
-        return {"status": "rejected", "errors": _errors_of(exc)}
+        return {"status": "rejected", "errors": _errors_of(exc), "seq": mutation.seq}
 
 
 def _errors_of(exc: Exception) -> dict[str, list[str]]:

@@ -1,0 +1,282 @@
+"""Creating many records at once (a device's batch of new records): the checks of `record_create`, one
+query per kind instead of several per record.
+
+Each record is checked as `record_create` checks it, in order, so a record may point to one created
+earlier in the same batch. What passes is inserted with one statement per kind, its revisions with one
+more and its change-log numbers with one per kind; what fails writes nothing and comes back as the
+exception `record_create` would have raised. A concurrent writer taking an id or a medical record number
+first surfaces as IntegrityError: the caller rolls back and creates the batch one record at a time.
+"""
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+
+from config.fast_insert import insert_rows
+from records import access
+from records.models import ClinicalRecord, MedicalRecordCounter, Patient, Revision, Visit
+from records.services import (
+    MRN_PREFIX,
+    Actor,
+    DuplicateRecordError,
+    _check_amendment,
+    _check_reason_length,
+    _check_visit_status,
+    _prepare_diagnosis,
+    check_related,
+    parse_all,
+    snapshot,
+)
+from records.signals import records_created_in_bulk
+from records.specs import SPECS, EntitySpec, spec_for
+
+MRN_WINDOW = 1000
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    entity: str
+    record_id: uuid.UUID
+    data: dict[str, Any]
+    reason: str = ""
+
+
+Outcome = ClinicalRecord | ValidationError | PermissionDenied | DuplicateRecordError
+
+
+@transaction.atomic
+def records_create_many(*, actor: Actor, items: list[NewRecord]) -> list[Outcome]:
+    """One outcome per item, in order: the created record (version 1), or why it was refused."""
+    known = _Known.fetch(items)
+    outcomes: list[Outcome] = []
+    accepted: list[tuple[ClinicalRecord, str, str]] = []  # record, revision action, reason
+    for item in items:
+        try:
+            instance, action = _prepare(item, actor, known)
+        except (ValidationError, PermissionDenied, DuplicateRecordError) as exc:
+            outcomes.append(exc)
+            continue
+        known.add(instance)
+        accepted.append((instance, action, item.reason))
+        outcomes.append(instance)
+    known.save_numbering()
+    _insert(accepted, actor)
+    return outcomes
+
+
+def _prepare(item: NewRecord, actor: Actor, known: "_Known") -> tuple[ClinicalRecord, str]:
+    """The record built and checked as `record_create` would, without writing it."""
+    spec = spec_for(item.entity)
+    access.check_can_write(actor.user, item.entity, set(item.data))
+    _check_reason_length(item.reason)
+    if known.exists(item.entity, item.record_id):
+        raise DuplicateRecordError
+    instance = spec.model(id=item.record_id, created_by=actor.user, updated_by=actor.user, version=1)
+    for name, value in parse_all(spec, item.data, known.related).items():
+        setattr(instance, name, value)
+    action = Revision.Action.CREATE
+    if isinstance(instance, Visit):
+        _check_visit_status(instance, None, actor.user)
+    else:
+        visit = known.visit_of(instance)
+        if visit is not None and visit.status == Visit.Status.FINISHED:
+            _check_amendment(
+                instance,
+                actor.user,
+                item.reason,
+                _("This visit is finished: adding to it is an amendment and needs a reason."),
+            )
+            action = Revision.Action.AMEND
+    if not isinstance(instance, Patient):
+        _validate(instance, spec)
+        return instance, action
+    mark = known.numbering_mark()
+    try:
+        _number_patient(instance, known)
+        _validate(instance, spec)
+    except ValidationError:
+        known.numbering_restore(mark)  # a refused patient uses up no number, as in `record_create`
+        raise
+    known.take_mrn(instance.medical_record_number)
+    return instance, action
+
+
+def _number_patient(patient: Patient, known: "_Known") -> None:
+    if not patient.medical_record_number:
+        patient.medical_record_number = known.next_mrn()
+    elif known.mrn_taken(patient.medical_record_number):
+        # The message `full_clean` gives for a taken unique value, as `record_create` reports it.
+        raise ValidationError(
+            {"medical_record_number": [patient.unique_error_message(Patient, ["medical_record_number"])]}
+        )
+
+
+def _validate(instance: ClinicalRecord, spec: EntitySpec) -> None:
+    """`full_clean` without its per-row queries: related records were checked when parsed (so only
+    their presence is checked here) and uniqueness (ids, record numbers) against what was fetched."""
+    if spec.name == "diagnosis":
+        _prepare_diagnosis(instance)
+    relations = [field for field in spec.model._meta.concrete_fields if field.is_relation]
+    errors: dict[str, list[str]] = {}
+    try:
+        instance.full_clean(exclude=[field.name for field in relations], validate_unique=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    for field in relations:
+        if not field.null and getattr(instance, field.attname) is None and field.name not in errors:
+            errors[field.name] = [str(field.error_messages["null"])]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _insert(accepted: list[tuple[ClinicalRecord, str, str]], actor: Actor) -> None:
+    by_entity: dict[str, list[ClinicalRecord]] = {}
+    for instance, _action, _reason in accepted:
+        by_entity.setdefault(_entity_name(instance), []).append(instance)
+    for entity in SPECS:  # parents before their parts
+        if by_entity.get(entity):
+            insert_rows(SPECS[entity].model, by_entity[entity])
+    insert_rows(
+        Revision,
+        [
+            Revision(
+                entity=_entity_name(instance),
+                record_id=instance.pk,
+                version=1,
+                action=action,
+                user=actor.user,
+                device_id=actor.device_id,
+                before=None,
+                after=snapshot(instance),
+                reason=reason.strip(),
+            )
+            for instance, action, reason in accepted
+        ],
+    )
+    for entity, instances in by_entity.items():
+        records_created_in_bulk.send(
+            sender=SPECS[entity].model, entity=entity, record_ids=[instance.pk for instance in instances]
+        )
+
+
+def _entity_name(instance: ClinicalRecord) -> str:
+    return next(spec.name for spec in SPECS.values() if type(instance) is spec.model)
+
+
+class _Known:
+    """What the batch needs from the database, fetched up front, plus what the batch has built so far."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, set[uuid.UUID]] = {entity: set() for entity in SPECS}
+        self.records: dict[type[models.Model], dict[Any, models.Model]] = {}
+        self.mrns: set[str] = set()
+        self.mrn_counter: MedicalRecordCounter | None = None
+        self.mrn_first = 0
+        self.mrn_checked_up_to = 0
+
+    @classmethod
+    def fetch(cls, items: list[NewRecord]) -> "_Known":
+        known = cls()
+        for entity in {item.entity for item in items}:
+            ids = [item.record_id for item in items if item.entity == entity]
+            known.ids[entity] = set(SPECS[entity].model.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        wanted: dict[type[models.Model], set[Any]] = {}
+        for item in items:
+            for field, value in _references(item):
+                wanted.setdefault(field.related_model, set()).add(value)
+        for model, pks in wanted.items():
+            queryset = model.objects.filter(pk__in=pks)
+            if model is Visit:
+                queryset = queryset.select_for_update()  # its status decides whether a part is an amendment
+            known.records[model] = {instance.pk: instance for instance in queryset}
+        given = [item.data["medical_record_number"] for item in items if _gives_mrn(item)]
+        if given:
+            known.mrns.update(
+                Patient.objects.filter(medical_record_number__in=given).values_list("medical_record_number", flat=True)
+            )
+        return known
+
+    def exists(self, entity: str, record_id: uuid.UUID) -> bool:
+        return record_id in self.ids[entity]
+
+    def add(self, instance: ClinicalRecord) -> None:
+        self.ids[_entity_name(instance)].add(instance.pk)
+        self.records.setdefault(type(instance), {})[instance.pk] = instance
+
+    def related(self, name: str, field: models.ForeignKey, value: Any) -> models.Model | None:
+        if value in (None, ""):
+            return None
+        try:
+            pk = field.target_field.to_python(value)
+        except (ValidationError, ValueError, TypeError):
+            pk = None
+        return check_related(name, self.records.get(field.related_model, {}).get(pk))
+
+    def visit_of(self, instance: ClinicalRecord) -> Visit | None:
+        visit_id = getattr(instance, "visit_id", None)
+        return self.records.get(Visit, {}).get(visit_id) if visit_id is not None else None
+
+    def mrn_taken(self, mrn: str) -> bool:
+        return mrn in self.mrns
+
+    def take_mrn(self, mrn: str) -> None:
+        self.mrns.add(mrn)
+
+    def next_mrn(self) -> str:
+        """The clinic's next free record number, as `_assign_medical_record_number` gives it (the
+        counter row is locked on first use, until the batch commits)."""
+        if self.mrn_counter is None:
+            self.mrn_counter, _created = MedicalRecordCounter.objects.select_for_update().get_or_create(pk=1)
+            self.mrn_first = self.mrn_counter.next_value
+        counter = self.mrn_counter
+        while True:
+            if counter.next_value > self.mrn_checked_up_to:
+                self._fetch_taken_mrns(counter.next_value)
+            candidate = f"{MRN_PREFIX}{counter.next_value:06d}"
+            counter.next_value += 1
+            if candidate not in self.mrns:
+                return candidate
+
+    def numbering_mark(self) -> int | None:
+        return self.mrn_counter.next_value if self.mrn_counter else None
+
+    def numbering_restore(self, mark: int | None) -> None:
+        if self.mrn_counter is not None:
+            self.mrn_counter.next_value = self.mrn_first if mark is None else mark
+
+    def save_numbering(self) -> None:
+        if self.mrn_counter is not None:
+            self.mrn_counter.save(update_fields=["next_value"])
+
+    def _fetch_taken_mrns(self, start: int) -> None:
+        window = [f"{MRN_PREFIX}{n:06d}" for n in range(start, start + MRN_WINDOW)]
+        self.mrns.update(
+            Patient.objects.filter(medical_record_number__in=window).values_list("medical_record_number", flat=True)
+        )
+        self.mrn_checked_up_to = start + MRN_WINDOW - 1
+
+
+def _references(item: NewRecord) -> Iterable[tuple[models.ForeignKey, Any]]:
+    """The (field, primary key) pairs an item points to, for fetching them at once."""
+    if item.entity not in SPECS:
+        return
+    spec = SPECS[item.entity]
+    for name, value in item.data.items():
+        if name not in spec.fields or value in (None, "") or isinstance(value, list | dict | bool):
+            continue
+        field = spec.model._meta.get_field(name)
+        if not isinstance(field, models.ForeignKey):
+            continue
+        try:
+            yield field, field.target_field.to_python(value)
+        except (ValidationError, ValueError, TypeError):
+            continue
+
+
+def _gives_mrn(item: NewRecord) -> bool:
+    return item.entity == "patient" and isinstance(item.data.get("medical_record_number"), str)
