@@ -5,6 +5,7 @@ user's role may not read are skipped by the query; conflicts on fields the role 
 skipped after it. The cursor still moves past what was skipped.
 """
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,9 +92,9 @@ def _changes_of(rows: list[Change], user: User) -> list[dict[str, Any]]:
         queryset = SPECS[entity].model.objects.filter(pk__in=ids)
         if entity == "visit":
             queryset = queryset.select_related("practitioner")
-        serializer = output_for(entity, user)
-        for instance in queryset:
-            records[(entity, instance.pk)] = serializer(instance).data
+        # One serializer for the whole list: a serializer per record copies its fields each time.
+        for data in output_for(entity, user)(queryset, many=True).data:
+            records[(entity, uuid.UUID(data["id"]))] = data
     changes = []
     for row in rows:
         data = records.get((row.entity, row.record_id))
