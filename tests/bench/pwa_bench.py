@@ -1,0 +1,159 @@
+"""`make bench` for the clinic app in headless Chromium: the first download of 10,000 patients and 30,000
+visits (with their vital signs, diagnoses and prescriptions) into IndexedDB, saving a visit offline
+(p50/p95), and the app's offline cold start (a browser relaunched with no network).
+
+Runs the real app under gunicorn on a scratch database; prints figures; asserts nothing about time.
+"""
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from scratch import BENCH_PASSWORD, ROOT, bench_clinic, scratch_database
+
+PATIENTS = int(os.environ.get("BENCH_PATIENTS", "10000"))
+VISITS = int(os.environ.get("BENCH_VISITS", "30000"))
+SAVES = int(os.environ.get("BENCH_SAVES", "300"))
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+SAVE_VISITS_JS = """
+async (n) => {
+  const patients = (await emr.db.records.where('entity').equals('patient').limit(n).toArray()).map((row) => row.id);
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const now = new Date().toISOString();
+    const start = performance.now();
+    await emr.save([{entity: 'visit', id: emr.randomId(), op: 'create',
+      fields: {patient: patients[i % patients.length], started_at: now, status: 'in_progress',
+               chief_complaint: 'Demam', subjective: 'Demam 3 hari, batuk', plan: 'Paracetamol 3x500 mg'}}]);
+    times.push(performance.now() - start);
+  }
+  return times;
+}
+"""
+
+
+def main() -> None:
+    with scratch_database("pwa_bench"):
+        run()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serve(port: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "PLATFORM_DOMAIN": "localhost",
+        "DEBUG": "false",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--pythonpath", "platform", "config.wsgi"]
+        + ["--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "--timeout", "120"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"Host": "localhost"})
+            with urllib.request.urlopen(request, timeout=2):
+                return server
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def run() -> None:
+    from django_tenants.utils import schema_context
+    from playwright.sync_api import sync_playwright
+
+    from records.demo_data import generate
+
+    clinic = bench_clinic()
+    with schema_context(clinic.schema_name):
+        counts = generate(patients=PATIENTS, visits=VISITS, seed=7)
+    total = sum(counts.values())
+    port = _free_port()
+    server = _serve(port)
+    base = f"http://bench.localhost:{port}"
+    print(f"App benchmarks in headless Chromium ({os.cpu_count()} cores)")
+    try:
+        with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+            launch = {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True, "locale": "en-US"}
+            context = playwright.chromium.launch_persistent_context(profile, **launch)
+            context.set_default_timeout(600_000)
+            page = context.new_page()
+            page.goto(f"{base}/accounts/login/?next=/app/")
+            page.fill("input[name=login]", "doctor@bench.test")
+            page.fill("input[name=password]", BENCH_PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url("**/app/**")
+            start = time.perf_counter()
+            page.wait_for_function("window.emr && emr.ready && emr.stats.lastSyncAt && !emr.syncing", polling=50)
+            elapsed = time.perf_counter() - start
+            stored = page.evaluate("emr.db.records.count()")
+            print(
+                f"  first download into IndexedDB: {stored:,} records ({counts['patients']:,} patients, "
+                f"{counts['visits']:,} visits and their parts; {total:,} on the server) in {elapsed:.1f} s "
+                f"({stored / elapsed:,.0f} records/s)"
+            )
+
+            page.evaluate("navigator.serviceWorker.ready")
+            context.set_offline(True)
+            page.evaluate("window.dispatchEvent(new Event('offline'))")
+            times = page.evaluate(SAVE_VISITS_JS, SAVES)
+            print(
+                f"  save a visit offline ({SAVES} saves, records + outbox in one transaction, with the "
+                f"status bar refreshed): p50 {statistics.median(times):.1f} ms, p95 {_percentile(times, 0.95):.1f} ms"
+            )
+            context.close()
+
+            starts = []
+            for _ in range(5):  # a browser relaunched on the same profile, with no network at all
+                context = playwright.chromium.launch_persistent_context(profile, **launch, offline=True)
+                page = context.new_page()
+                page.goto(f"{base}/app/")
+                page.wait_for_function("window.emr && emr.ready")
+                starts.append(page.evaluate("emr.readyAt"))
+                context.close()
+            print(
+                f"  offline cold start (browser relaunched, no network, {stored + SAVES:,} records on the device): "
+                f"median {statistics.median(starts):.0f} ms, worst {max(starts):.0f} ms of {len(starts)}"
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    if not Path(CHROMIUM).exists():
+        sys.exit(f"The app benchmarks need Chromium at {CHROMIUM} (make test installs it).")
+    main()
