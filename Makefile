@@ -46,6 +46,7 @@ bench: install
 	$(PY) tests/bench/platform_bench.py
 	$(PY) tests/bench/records_bench.py
 	$(PY) tests/bench/sync_bench.py
+	$(PY) tests/bench/pwa_bench.py
 
 ## Extract and compile translations (needs GNU gettext; the compiled .mo files are committed).
 messages: install

@@ -66,9 +66,9 @@ def _serve(port: int) -> subprocess.Popen:
         "PLATFORM_DOMAIN": "localhost",
         "DEBUG": "false",
     }
+    command = [sys.executable, "-m", "gunicorn", "--pythonpath", "platform", "config.wsgi", "--bind"]
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--pythonpath", "platform", "config.wsgi"]
-        + ["--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "--timeout", "120"],
+        [*command, f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "--timeout", "120"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
