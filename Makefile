@@ -42,7 +42,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 ## Benchmarks that print figures (provisioning, migrations across many clinics).
-bench: install
+bench: install chromium
 	$(PY) tests/bench/platform_bench.py
 	$(PY) tests/bench/records_bench.py
 	$(PY) tests/bench/sync_bench.py

@@ -327,8 +327,11 @@ def _revision(instance: object, user: User) -> Revision:
     )
 
 
-def generate(*, patients: int, visits: int, seed: int = 2026, batch_size: int = 2000) -> dict[str, int]:
-    """Add `patients` patients and `visits` visits (with parts) to the current clinic schema."""
+def generate(
+    *, patients: int, visits: int, seed: int = 2026, batch_size: int = 2000, parts: bool = True
+) -> dict[str, int]:
+    """Add `patients` patients and `visits` visits (with vital signs, a diagnosis and a prescription each,
+    unless `parts` is false) to the current clinic schema."""
     _check_cases()
     rng = random.Random(seed)
     staff = _staff()
@@ -427,6 +430,8 @@ def generate(*, patients: int, visits: int, seed: int = 2026, batch_size: int = 
         )
 
     with transaction.atomic():
+        if not parts:
+            vitals_rows, diagnosis_rows, prescription_rows = [], [], []
         for rows in (patient_rows, visit_rows, vitals_rows, diagnosis_rows, prescription_rows):
             for chunk in _batches(rows, batch_size):
                 type(chunk[0]).objects.bulk_create(chunk)

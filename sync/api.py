@@ -190,6 +190,9 @@ class PullApi(SyncApiView):
                 "cursor": serializers.IntegerField(),
                 "has_more": serializers.BooleanField(),
                 "reset": serializers.BooleanField(help_text="Drop the local copy (keep the outbox) and pull from 0."),
+                "remaining": serializers.IntegerField(
+                    help_text="Changes still to pull after this page (0 when has_more is false): for a progress bar."
+                ),
             },
         ),
     )

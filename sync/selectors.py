@@ -66,9 +66,13 @@ def pull(*, device: Device, user: User, cursor: int, limit: int = DEFAULT_LIMIT)
             return PullPage(changes=[], cursor=0, has_more=True, reset=True)
         if cursor == 0 and device.pulled_as_role != user.role:
             Device.objects.filter(pk=device.pk).update(pulled_as_role=user.role)
-        rows = list(Change.objects.filter(seq__gt=cursor, entity__in=readable_entities(user)).order_by("seq")[:limit])
+        readable = Change.objects.filter(entity__in=readable_entities(user))
+        rows = list(readable.filter(seq__gt=cursor).order_by("seq")[:limit])
         changes = _changes_of(rows, user)
-    return PullPage(changes=changes, cursor=rows[-1].seq if rows else cursor, has_more=len(rows) == limit)
+        new_cursor = rows[-1].seq if rows else cursor
+        has_more = len(rows) == limit
+        remaining = readable.filter(seq__gt=new_cursor).count() if has_more else 0
+    return PullPage(changes=changes, cursor=new_cursor, has_more=has_more, remaining=remaining)
 
 
 def _must_reset(device: Device, user: User, cursor: int) -> bool:

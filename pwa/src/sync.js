@@ -93,7 +93,7 @@ async function resetCopy(db) {
   });
 }
 
-async function applyPullPage(db, body) {
+async function applyPullPage(db, body, seen) {
   await db.transaction('rw', db.records, db.conflicts, db.meta, async () => {
     const conflicts = [];
     const ids = [];
@@ -105,7 +105,12 @@ async function applyPullPage(db, body) {
         changes.push(change);
       }
     }
-    const existing = await db.records.bulkGet(ids);
+    // A device that held nothing when this download began has nothing to keep for records it has not
+    // received yet (what it writes meanwhile is not on the server: push runs before pull), so a fresh
+    // download reads rows back only for records it received before (someone may have edited them since).
+    const mustRead = !seen || ids.some((id) => seen.has(id));
+    const existing = mustRead ? await db.records.bulkGet(ids) : [];
+    if (seen) for (const id of ids) seen.add(id);
     const rows = changes.map((change, index) => {
       const row = existing[index] || { id: change.record_id, entity: change.entity, local: null };
       row.server = change.data;
@@ -121,17 +126,28 @@ async function applyPullPage(db, body) {
   });
 }
 
+function pullPage(deviceId, csrf, cursor, limit) {
+  return request(`/api/sync/pull?cursor=${cursor}&limit=${limit}&device_id=${encodeURIComponent(deviceId)}`, { method: 'GET' }, csrf);
+}
+
 async function pull(db, deviceId, csrf, onProgress, limit = PULL_LIMIT) {
   let cursor = await getMeta(db, 'cursor', 0);
+  let seen = cursor === 0 && (await db.records.count()) === 0 ? new Set() : null; // a fresh download
   let received = 0;
+  let next = pullPage(deviceId, csrf, cursor, limit);
   for (;;) {
-    const body = await request(`/api/sync/pull?cursor=${cursor}&limit=${limit}&device_id=${encodeURIComponent(deviceId)}`, { method: 'GET' }, csrf);
+    const body = await next;
     if (body.reset) {
       await resetCopy(db);
       cursor = 0;
+      seen = null;
+      next = pullPage(deviceId, csrf, cursor, limit);
       continue;
     }
-    await applyPullPage(db, body);
+    // The next page downloads while this one is written (the server's cursor is already known).
+    next = body.has_more ? pullPage(deviceId, csrf, body.cursor, limit) : null;
+    next?.catch(() => {}); // its failure is reported when it is awaited
+    await applyPullPage(db, body, seen);
     received += body.changes.length;
     cursor = body.cursor;
     onProgress?.({ phase: 'pull', received, total: received + (body.remaining || 0), hasMore: body.has_more });

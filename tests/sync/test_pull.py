@@ -107,6 +107,19 @@ def test_a_role_change_resets_the_device(alpha, device):
     assert {entity for entity, _id in nurse.copy} == {"patient", "visit"}
 
 
+def test_each_page_says_how_many_changes_remain(device):
+    chart(device("doctor"))  # 15 records
+    reader = device("nurse")
+    cursor, remaining = 0, []
+    while True:
+        body = reader.api.get("/api/sync/pull", cursor=cursor, limit=4, device_id=reader.device_id).json()
+        remaining.append(body["remaining"])
+        cursor = body["cursor"]
+        if not body["has_more"]:
+            break
+    assert remaining == [11, 7, 3, 0]
+
+
 def test_a_cursor_beyond_the_log_resets(device):
     doctor = device("doctor")
     chart(doctor, 1)
