@@ -236,6 +236,15 @@ def test_a_batch_over_500_gets_413(alpha, api):
     assert in_alpha(alpha, lambda: Patient.objects.count()) == 0
 
 
+def test_sync_refusals_speak_the_users_language(api):
+    body = {"device_id": "dev-12345678", "mutations": [{"seq": 1, "entity": "patient", "op": "create"}] * 501}
+    client = api("frontdesk").client
+    response = client.post("/api/sync/push", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="id")
+    assert response.json()["detail"] == "Kirim paling banyak 500 perubahan sekaligus."
+    response = client.get("/api/sync/pull", {"device_id": "short"}, HTTP_ACCEPT_LANGUAGE="id")
+    assert response.json()["errors"]["device_id"] == ["Gunakan 8 sampai 64 huruf, angka, '-' atau '_'."]
+
+
 def test_a_batch_of_500_applies(alpha, device):
     phone = device("frontdesk")
     for n in range(500):
