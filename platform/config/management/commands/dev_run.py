@@ -2,8 +2,11 @@
 
 import os
 
+import psycopg2
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import OperationalError, connection
+from psycopg2 import sql
 
 
 class Command(BaseCommand):
@@ -18,6 +21,8 @@ class Command(BaseCommand):
         # runserver's autoreloader runs this command again in a child process (RUN_MAIN=true); the
         # database is prepared once, by the parent.
         if os.environ.get("RUN_MAIN") != "true":
+            if create_database_if_missing():
+                self.stdout.write(f"Created the database {connection.settings_dict['NAME']}.")
             self.stdout.write("Migrating the public schema, the template and every clinic...")
             call_command("migrate_clinics", verbosity=0)
             call_command("createcachetable", verbosity=0)
@@ -25,3 +30,28 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         call_command("runserver", addrport, use_reloader=True)
+
+
+def create_database_if_missing() -> bool:
+    """`make run` with a DATABASE_URL naming a database that does not exist yet creates it (the
+    embedded server's database is created by config.embedded_db)."""
+    try:
+        connection.ensure_connection()
+        return False
+    except OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
+    db = connection.settings_dict
+    options = {
+        "dbname": "postgres",
+        "user": db["USER"],
+        "password": db["PASSWORD"],
+        "host": db["HOST"],
+        "port": db["PORT"],
+    }
+    admin = psycopg2.connect(**{name: value for name, value in options.items() if value})
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
+    admin.close()
+    return True
