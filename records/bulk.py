@@ -30,10 +30,10 @@ from records.services import (
     _prepare_diagnosis,
     check_related,
     parse_all,
-    snapshot,
+    revision_of,
 )
 from records.signals import records_created_in_bulk
-from records.specs import SPECS, EntitySpec, spec_for
+from records.specs import SPECS, EntitySpec, entity_of, spec_for
 
 MRN_WINDOW = 1000
 
@@ -137,35 +137,15 @@ def _validate(instance: ClinicalRecord, spec: EntitySpec) -> None:
 def _insert(accepted: list[tuple[ClinicalRecord, str, str]], actor: Actor) -> None:
     by_entity: dict[str, list[ClinicalRecord]] = {}
     for instance, _action, _reason in accepted:
-        by_entity.setdefault(_entity_name(instance), []).append(instance)
+        by_entity.setdefault(entity_of(instance), []).append(instance)
     for entity in SPECS:  # parents before their parts
         if by_entity.get(entity):
             insert_rows(SPECS[entity].model, by_entity[entity])
-    insert_rows(
-        Revision,
-        [
-            Revision(
-                entity=_entity_name(instance),
-                record_id=instance.pk,
-                version=1,
-                action=action,
-                user=actor.user,
-                device_id=actor.device_id,
-                before=None,
-                after=snapshot(instance),
-                reason=reason.strip(),
-            )
-            for instance, action, reason in accepted
-        ],
-    )
+    insert_rows(Revision, [revision_of(instance, action, actor, None, reason) for instance, action, reason in accepted])
     for entity, instances in by_entity.items():
         records_created_in_bulk.send(
             sender=SPECS[entity].model, entity=entity, record_ids=[instance.pk for instance in instances]
         )
-
-
-def _entity_name(instance: ClinicalRecord) -> str:
-    return next(spec.name for spec in SPECS.values() if type(instance) is spec.model)
 
 
 class _Known:
@@ -175,8 +155,7 @@ class _Known:
         self.ids: dict[str, set[uuid.UUID]] = {entity: set() for entity in SPECS}
         self.records: dict[type[models.Model], dict[Any, models.Model]] = {}
         self.mrns: set[str] = set()
-        self.mrn_counter: MedicalRecordCounter | None = None
-        self.mrn_first = 0
+        self.mrn_next: int | None = None  # the counter's value as this batch numbers (None: not read yet)
         self.mrn_checked_up_to = 0
 
     @classmethod
@@ -205,7 +184,7 @@ class _Known:
         return record_id in self.ids[entity]
 
     def add(self, instance: ClinicalRecord) -> None:
-        self.ids[_entity_name(instance)].add(instance.pk)
+        self.ids[entity_of(instance)].add(instance.pk)
         self.records.setdefault(type(instance), {})[instance.pk] = instance
 
     def related(self, name: str, field: models.ForeignKey, value: Any) -> models.Model | None:
@@ -230,28 +209,26 @@ class _Known:
     def next_mrn(self) -> str:
         """The clinic's next free record number, as `_assign_medical_record_number` gives it (the
         counter row is locked on first use, until the batch commits)."""
-        if self.mrn_counter is None:
-            self.mrn_counter, _created = MedicalRecordCounter.objects.select_for_update().get_or_create(pk=1)
-            self.mrn_first = self.mrn_counter.next_value
-        counter = self.mrn_counter
+        if self.mrn_next is None:
+            counter, _created = MedicalRecordCounter.objects.select_for_update().get_or_create(pk=1)
+            self.mrn_next = counter.next_value
         while True:
-            if counter.next_value > self.mrn_checked_up_to:
-                self._fetch_taken_mrns(counter.next_value)
-            candidate = f"{MRN_PREFIX}{counter.next_value:06d}"
-            counter.next_value += 1
+            if self.mrn_next > self.mrn_checked_up_to:
+                self._fetch_taken_mrns(self.mrn_next)
+            candidate = f"{MRN_PREFIX}{self.mrn_next:06d}"
+            self.mrn_next += 1
             if candidate not in self.mrns:
                 return candidate
 
     def numbering_mark(self) -> int | None:
-        return self.mrn_counter.next_value if self.mrn_counter else None
+        return self.mrn_next
 
     def numbering_restore(self, mark: int | None) -> None:
-        if self.mrn_counter is not None:
-            self.mrn_counter.next_value = self.mrn_first if mark is None else mark
+        self.mrn_next = mark  # None: the counter is read again (it is still locked, and unchanged)
 
     def save_numbering(self) -> None:
-        if self.mrn_counter is not None:
-            self.mrn_counter.save(update_fields=["next_value"])
+        if self.mrn_next is not None:
+            MedicalRecordCounter.objects.filter(pk=1).update(next_value=self.mrn_next)
 
     def _fetch_taken_mrns(self, start: int) -> None:
         window = [f"{MRN_PREFIX}{n:06d}" for n in range(start, start + MRN_WINDOW)]

@@ -255,12 +255,10 @@ def _save(instance: ClinicalRecord, **kwargs: Any) -> None:
         raise
 
 
-def _write_revision(
-    instance: ClinicalRecord, action: str, actor: Actor, before: dict | None, reason: str = ""
-) -> Revision:
-    entity = entity_of(instance)
-    revision = Revision.objects.create(
-        entity=entity,
+def revision_of(instance: ClinicalRecord, action: str, actor: Actor, before: dict | None, reason: str = "") -> Revision:
+    """The (unsaved) revision of a write: who, which device, the values before and after, why."""
+    return Revision(
+        entity=entity_of(instance),
         record_id=instance.pk,
         version=instance.version,
         action=action,
@@ -270,9 +268,16 @@ def _write_revision(
         after=snapshot(instance),
         reason=reason.strip(),
     )
+
+
+def _write_revision(
+    instance: ClinicalRecord, action: str, actor: Actor, before: dict | None, reason: str = ""
+) -> Revision:
+    revision = revision_of(instance, action, actor, before, reason)
+    revision.save(force_insert=True)
     record_written.send(
         sender=type(instance),
-        entity=entity,
+        entity=revision.entity,
         record_id=instance.pk,
         version=instance.version,
         voided=instance.is_voided,

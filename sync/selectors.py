@@ -5,7 +5,6 @@ user's role may not read are skipped by the query; conflicts on fields the role 
 skipped after it. The cursor still moves past what was skipped.
 """
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,9 +95,10 @@ def _changes_of(rows: list[Change], user: User) -> list[dict[str, Any]]:
         queryset = SPECS[entity].model.objects.filter(pk__in=ids)
         if entity == "visit":
             queryset = queryset.select_related("practitioner")
+        instances = list(queryset)
         # One serializer for the whole list: a serializer per record copies its fields each time.
-        for data in output_for(entity, user)(queryset, many=True).data:
-            records[(entity, uuid.UUID(data["id"]))] = data
+        for instance, data in zip(instances, output_for(entity, user)(instances, many=True).data, strict=True):
+            records[(entity, instance.pk)] = data
     changes = []
     for row in rows:
         data = records.get((row.entity, row.record_id))

@@ -6,11 +6,6 @@ clinics (`alpha`, `beta`). Browsers reach `<clinic>.localhost:<port>`, which Chr
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -19,27 +14,11 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from tests.browser.live_server import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, gunicorn
+
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the fixtures are
 # still synchronous and safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _database_url() -> str:
@@ -68,55 +47,14 @@ def live_url(platform_world, pwa_dist, django_db_blocker) -> Iterator[str]:
         # Browser tests share the server's cache (rate limits of sign-ins and signups from 127.0.0.1);
         # start them from an empty one, whatever earlier runs left in Redis.
         cache.clear()
-    port = _free_port()
+    port = free_port()
     env = {
         "PWA_DIST": str(pwa_dist),
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": _database_url(),
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "PLATFORM_DOMAIN": "localhost",
-        "DEBUG": "false",
     }
-    log = open(ROOT / ".pytest-gunicorn.log", "w")  # noqa: SIM115 - kept open for the server's life
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--pythonpath",
-            "platform",
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--timeout",
-            "60",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"Host": "localhost"})
-            with urllib.request.urlopen(request, timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            log.close()
-            raise RuntimeError("gunicorn did not start:\n" + (ROOT / ".pytest-gunicorn.log").read_text())
-        time.sleep(0.3)
-    yield f"http://{{}}localhost:{port}"
-    server.terminate()
-    server.wait(timeout=20)
-    log.close()
+    with gunicorn(port=port, env=env, log_path=ROOT / ".pytest-gunicorn.log"):
+        yield f"http://{{}}localhost:{port}"
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from records import bulk
+from records import services as records
 from records.models import MedicalRecordCounter, Revision
 from records.services import snapshot
 from records.specs import SPECS
@@ -75,8 +76,6 @@ def _world(alpha) -> dict[str, Any]:
     make_part(alpha, "vitals", finished)
     with schema_context(alpha.clinic.schema_name):
         doctor = User.objects.get(email=alpha.email(Role.DOCTOR))
-        from records import services as records
-
         actor = records.Actor(user=doctor)
         records.record_update(instance=finished, actor=actor, changes={"status": "finished"})
         records.record_void(instance=voided, actor=actor, reason="Salah input")
@@ -94,9 +93,10 @@ def _world(alpha) -> dict[str, Any]:
 
 
 def _outcome(user: User, mutations: list[dict[str, Any]], batch: int) -> dict[str, Any]:
-    """Push in batches of `batch`, read back everything the pushes wrote, then roll it all back."""
+    """Push in batches of `batch` from one device, read back everything the pushes wrote, then roll it
+    all back (so both ways start from the same state, with the same device)."""
     with transaction.atomic():
-        device = services.device_for(device_id=f"bulk-{batch}-device", user=user)
+        device = services.device_for(device_id="bulk-test-device", user=user)
         results = []
         for start in range(0, len(mutations), batch):
             chunk = [
@@ -110,7 +110,7 @@ def _outcome(user: User, mutations: list[dict[str, Any]], batch: int) -> dict[st
             revisions = Revision.objects.filter(record_id=mutation["record_id"]).order_by("version")
             records[mutation["seq"]] = (
                 snapshot(instance) if instance else None,
-                [(r.action, r.version, r.after, r.reason, r.device_id[:5], r.user_id) for r in revisions],
+                [(r.action, r.version, r.after, r.reason, r.device_id, r.user_id) for r in revisions],
                 Change.objects.filter(record_id=mutation["record_id"]).values_list("version", "voided").first(),
             )
         counter = MedicalRecordCounter.objects.get(pk=1).next_value
