@@ -231,10 +231,17 @@ class _Known:
             MedicalRecordCounter.objects.filter(pk=1).update(next_value=self.mrn_next)
 
     def _fetch_taken_mrns(self, start: int) -> None:
+        """Which numbers of the next window are taken (given by hand), read as index ranges: within one
+        width, "RM000500".."RM001499" sort as their numbers do."""
         window = [f"{MRN_PREFIX}{n:06d}" for n in range(start, start + MRN_WINDOW)]
-        self.mrns.update(
-            Patient.objects.filter(medical_record_number__in=window).values_list("medical_record_number", flat=True)
-        )
+        by_width: dict[int, list[str]] = {}
+        for number in window:
+            by_width.setdefault(len(number), []).append(number)
+        ranges = models.Q()
+        for numbers in by_width.values():
+            ranges |= models.Q(medical_record_number__range=(numbers[0], numbers[-1]))
+        found = Patient.objects.filter(ranges).values_list("medical_record_number", flat=True)
+        self.mrns.update(set(found) & set(window))
         self.mrn_checked_up_to = start + MRN_WINDOW - 1
 
 

@@ -6,6 +6,7 @@ PermissionDenied with a reason). Nothing is ever deleted.
 """
 
 import datetime
+import functools
 import math
 import uuid
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from config.api_errors import ConflictError
 from records import access, icd10
 from records.models import ChartAccess, ClinicalRecord, Diagnosis, MedicalRecordCounter, Patient, Revision, Visit
 from records.signals import record_written
-from records.specs import EntitySpec, entity_of, spec_for
+from records.specs import SPECS, EntitySpec, entity_of, spec_for
 from tenants.accounts.models import User
 
 MRN_PREFIX = "RM"
@@ -72,17 +73,19 @@ def json_value(value: Any, field: models.Field | None = None) -> Any:
 
 
 def snapshot(instance: ClinicalRecord) -> dict[str, Any]:
-    spec = spec_for(entity_of(instance))
-    values = {}
-    for name in spec.fields:
-        field = _field(spec, name)
-        values[name] = json_value(field.value_from_object(instance), field)
+    values = {name: json_value(field.value_from_object(instance), field) for name, field in _fields_of(type(instance))}
     if isinstance(instance, Diagnosis):
         values["title"] = instance.title
     values["voided"] = instance.is_voided
     if instance.is_voided:
         values["void_reason"] = instance.void_reason
     return values
+
+
+@functools.cache
+def _fields_of(model: type[ClinicalRecord]) -> tuple[tuple[str, models.Field], ...]:
+    spec = next(spec for spec in SPECS.values() if issubclass(model, spec.model))
+    return tuple((name, _field(spec, name)) for name in spec.fields)
 
 
 def _field(spec: EntitySpec, name: str) -> models.Field:

@@ -3,7 +3,9 @@
 import uuid
 
 from django.db import connection
-from psycopg2.extras import execute_values
+
+from config.fast_insert import insert_rows
+from sync.models import Change
 
 
 def next_seq(count: int = 1) -> int:
@@ -41,20 +43,19 @@ def on_record_written(
 
 
 def on_records_created_in_bulk(sender: object, *, entity: str, record_ids: list[uuid.UUID], **_: object) -> None:
+    """New records have no log row yet (a clash on their id fails their own insert first), so their
+    rows are copied in rather than upserted."""
     if not record_ids:
         return
     last = next_seq(len(record_ids))
     first = last - len(record_ids) + 1
-    rows = [(entity, record_id, first + offset, 1, False) for offset, record_id in enumerate(record_ids)]
-    with connection.cursor() as cursor:
-        execute_values(
-            cursor.cursor,
-            "INSERT INTO sync_change (entity, record_id, seq, version, voided) VALUES %s "
-            "ON CONFLICT (entity, record_id) DO UPDATE "
-            "SET seq = EXCLUDED.seq, version = EXCLUDED.version, voided = EXCLUDED.voided",
-            rows,
-            page_size=1000,
-        )
+    insert_rows(
+        Change,
+        [
+            Change(entity=entity, record_id=record_id, seq=first + offset, version=1, voided=False)
+            for offset, record_id in enumerate(record_ids)
+        ],
+    )
 
 
 def current_seq() -> int:

@@ -50,23 +50,30 @@ class Device(models.Model):
         return f"device {self.id} of {self.user_id}"
 
 
-class PushedMutation(models.Model):
-    """What became of each mutation a device sent (kept for rejected ones with their reasons)."""
+class PushedBatch(models.Model):
+    """What became of each mutation of one push, in seq order: the device's receipt, kept so a resent
+    mutation is answered with what happened to it the first time (and for tracing a device's history).
+    One row per batch rather than per mutation keeps a push of 500 to one small write."""
 
-    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="mutations")
-    seq = models.BigIntegerField()
-    entity = models.CharField(max_length=20)
-    record_id = models.UUIDField(null=True)
-    op = models.CharField(max_length=10)
-    status = models.CharField(max_length=10)
-    result = models.JSONField(default=dict)
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="batches")
+    first_seq = models.BigIntegerField()
+    last_seq = models.BigIntegerField()
+    results = models.JSONField(default=list)
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["device", "seq"], name="mutation_once_per_device")]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "first_seq"], name="batch_once_per_device"),
+            models.CheckConstraint(condition=models.Q(last_seq__gte=models.F("first_seq")), name="batch_seq_order"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.device_id}#{self.seq} {self.status}"
+        return f"{self.device_id}#{self.first_seq}-{self.last_seq}"
+
+    def result_of(self, seq: int) -> dict | None:
+        if not self.first_seq <= seq <= self.last_seq:
+            return None
+        return self.results[seq - self.first_seq]
 
 
 class Conflict(models.Model):

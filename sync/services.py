@@ -16,13 +16,12 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.fast_insert import insert_rows
 from records import bulk
 from records import services as records
 from records.models import ClinicalRecord, Revision
 from records.selectors import record_get
 from sync.changelog import log_change
-from sync.models import Conflict, Device, PushedMutation
+from sync.models import Conflict, Device, PushedBatch
 from tenants.accounts.models import Role, User
 
 MAX_BATCH = 500
@@ -74,21 +73,9 @@ def push(*, device: Device, mutations: list[Mutation]) -> dict[str, Any]:
         applied: list[dict[str, Any]] = []
         for run in _runs(fresh):
             applied.extend(_apply_creates(actor, run) if len(run) > 1 else [_apply_or_refuse(actor, run[0])])
-        handled = [
-            PushedMutation(
-                device=device,
-                seq=mutation.seq,
-                entity=mutation.entity,
-                record_id=mutation.record_id,
-                op=mutation.op,
-                status=result["status"],
-                result=result,
-            )
-            for mutation, result in zip(fresh, applied, strict=True)
-        ]
-        if handled:
-            insert_rows(PushedMutation, handled)
+        if applied:
             last_seq = fresh[-1].seq
+            PushedBatch.objects.create(device=device, first_seq=fresh[0].seq, last_seq=last_seq, results=applied)
             Device.objects.filter(pk=device.pk).update(last_seq=last_seq)
     return {"last_seq": last_seq, "results": results + applied}
 
@@ -123,9 +110,16 @@ def _apply_creates(actor: records.Actor, run: list[Mutation]) -> list[dict[str, 
 
 
 def _earlier_results(device: Device, seqs: list[int]) -> dict[int, dict[str, Any]]:
+    """What became of these already-handled mutations, from the receipts of the batches that held them."""
     if not seqs:
         return {}
-    return dict(PushedMutation.objects.filter(device=device, seq__in=seqs).values_list("seq", "result"))
+    wanted = set(seqs)
+    batches = PushedBatch.objects.filter(device=device, first_seq__lte=max(seqs), last_seq__gte=min(seqs))
+    found: dict[int, dict[str, Any]] = {}
+    for batch in batches:
+        for seq in wanted & set(range(batch.first_seq, batch.last_seq + 1)):
+            found[seq] = batch.result_of(seq)
+    return found
 
 
 def _duplicate_result(seq: int, earlier: dict[str, Any] | None) -> dict[str, Any]:

@@ -30,7 +30,7 @@ def _new() -> str:
 
 def _mutations(world: dict[str, Any]) -> list[dict[str, Any]]:
     """Creates that pass and fail every check `record_create` makes, some pointing at each other."""
-    p1, p2, p3, v1, v2, vf = _new(), _new(), _new(), _new(), _new(), _new()
+    p1, p2, p3, p4, v1, v2, vf = _new(), _new(), _new(), _new(), _new(), _new(), _new()
     patient = {"full_name": "Siti", "birth_date": "1990-01-01", "sex": "F"}
     items = [
         ("patient", p1, {**patient}, ""),
@@ -63,6 +63,14 @@ def _mutations(world: dict[str, Any]) -> list[dict[str, Any]]:
         ("prescription", _new(), {"visit": v2, "drug": "Amoxicillin", "dose": "500 mg", "frequency": "3x1"}, ""),
         ("prescription", _new(), {"visit": v2, "drug": "", "dose": "500 mg", "frequency": "3x1"}, "x" * 301),
         ("patient", _new(), {**patient, "full_name": "Ani"}, ""),
+        # Text that COPY's format must escape; a literal \N is text, not NULL.
+        ("patient", p4, {**patient, "address": "Jl. Mawar\t3\r\nRT 01 \\N \\", "allergies": "\\N"}, ""),
+        ("visit", _new(), {"patient": p4, "started_at": NOW, "subjective": "Batuk\n\t2 hari \\ pilek"}, "a\tb\nc"),
+        # Numbers given by hand that automatic numbering reaches (free_number(4) was given before the
+        # batch, free_number(6) within it) are skipped.
+        ("patient", _new(), {**patient, "medical_record_number": world["free_number"](6)}, ""),
+        ("patient", _new(), {**patient, "full_name": "Dewi"}, ""),
+        ("patient", _new(), {**patient, "full_name": "Eka"}, ""),
     ]
     return [
         {"seq": n, "entity": entity, "record_id": record_id, "op": "create", "fields": fields, "reason": reason}
@@ -81,7 +89,10 @@ def _world(alpha) -> dict[str, Any]:
         records.record_void(instance=voided, actor=actor, reason="Salah input")
         records.record_void(instance=voided_visit, actor=actor, reason="Salah input")
         front_desk = User.objects.get(email=alpha.email(Role.FRONT_DESK))
+        first_free = MedicalRecordCounter.objects.get(pk=1).next_value
+    make_patient(alpha, medical_record_number=f"{records.MRN_PREFIX}{first_free + 4:06d}")
     return {
+        "free_number": lambda offset: f"{records.MRN_PREFIX}{first_free + offset:06d}",
         "patient": str(patient.pk),
         "voided_patient": str(voided.pk),
         "visit": str(visit.pk),
@@ -136,7 +147,9 @@ def test_a_batch_of_creates_equals_the_same_creates_one_at_a_time(alpha, role):
     assert "rejected" in statuses
     if role == Role.DOCTOR:
         applied = [result["seq"] for result in at_once["results"] if result["status"] == "applied"]
-        assert applied == [1, 3, 6, 11, 17, 18, 22, 25, 26, 28, 30]
+        assert applied == [1, 3, 6, 11, 17, 18, 22, 25, 26, 28, 30, 31, 32, 33, 34, 35]
+        numbers = [at_once["records"][seq][0]["medical_record_number"] for seq in (1, 6, 30, 31, 33, 34, 35)]
+        assert numbers == [world["free_number"](n) for n in (0, 1, 2, 3, 6, 5, 7)]
 
 
 def test_creates_after_an_update_in_the_same_batch_see_it(device):

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from records.models import Patient, Revision, Visit
-from sync.models import Change, PushedMutation
+from sync.models import Change, PushedBatch
 from sync.models import Device as DeviceRow
 
 pytestmark = pytest.mark.django_db
@@ -59,9 +59,11 @@ def test_a_refused_mutation_advances_last_seq_and_comes_back_with_reasons(alpha,
     assert phone.failed[0]["record_id"] == bad
     assert phone.failed[0]["errors"] == rejected["errors"]
     assert in_alpha(alpha, lambda: Patient.objects.filter(pk=good).exists())
-    stored = in_alpha(alpha, lambda: PushedMutation.objects.get(device_id=phone.device_id, seq=1))
-    assert stored.status == "rejected"
-    assert "birth_date" in stored.result["errors"]
+    receipt = in_alpha(alpha, lambda: PushedBatch.objects.get(device_id=phone.device_id))
+    assert (receipt.first_seq, receipt.last_seq) == (1, 2)
+    assert receipt.result_of(1)["status"] == "rejected"
+    assert "birth_date" in receipt.result_of(1)["errors"]
+    assert receipt.result_of(2)["status"] == "applied"
     # A retry of a refused mutation still says what became of it.
     retry = phone.api.post(
         "/api/sync/push",
@@ -216,7 +218,7 @@ def test_malformed_batches_get_400_and_nothing_is_applied(alpha, api, body, fiel
     errors = response.json()["errors"]
     if field:
         assert field in errors
-    assert in_alpha(alpha, lambda: PushedMutation.objects.count()) == 0
+    assert in_alpha(alpha, lambda: PushedBatch.objects.count()) == 0
 
 
 def test_a_batch_over_500_gets_413(alpha, api):
@@ -253,3 +255,30 @@ def test_a_batch_of_500_applies(alpha, device):
     assert body["last_seq"] == 500
     assert {r["status"] for r in body["results"]} == {"applied"}
     assert in_alpha(alpha, lambda: Patient.objects.count()) == 500
+
+
+def test_a_resend_spanning_several_earlier_batches_answers_each_from_its_receipt(alpha, device):
+    phone = device("frontdesk")
+    phone.create("patient", PATIENT)
+    phone.create("patient", {**PATIENT, "birth_date": "next tuesday"})
+    first = list(phone.outbox)
+    phone.push()
+    phone.create("patient", {**PATIENT, "full_name": "Budi"})
+    second = list(phone.outbox)
+    phone.push()
+    new_id = phone.create("patient", {**PATIENT, "full_name": "Citra"})
+    resend = first + second + list(phone.outbox)
+    body = phone.api.post("/api/sync/push", {"device_id": phone.device_id, "mutations": resend}).json()
+    assert [(r["seq"], r["status"], r.get("original_status")) for r in body["results"]] == [
+        (1, "duplicate", "applied"),
+        (2, "duplicate", "rejected"),
+        (3, "duplicate", "applied"),
+        (4, "applied", None),
+    ]
+    assert "birth_date" in body["results"][1]["errors"]
+    assert body["last_seq"] == 4
+    assert in_alpha(alpha, lambda: Patient.objects.filter(pk=new_id).count()) == 1
+    receipts = in_alpha(
+        alpha, lambda: list(PushedBatch.objects.order_by("first_seq").values_list("first_seq", "last_seq"))
+    )
+    assert receipts == [(1, 2), (3, 3), (4, 4)]

@@ -1,0 +1,121 @@
+"""config.fast_insert writes rows with COPY: every kind of value must come back as the ORM saves it."""
+
+import datetime
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import models
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from config.fast_insert import insert_rows
+from records.models import Patient, Revision, Visit, VitalSigns
+from records.services import snapshot
+from tenants.accounts.models import Role, User
+
+pytestmark = pytest.mark.django_db
+
+TRICKY = "tab\there\r\nnew line, back\\slash, \\N, é 😀"
+
+
+def _columns(instance: models.Model) -> dict[str, object]:
+    return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+
+def _saved_both_ways(make, key: str = "pk"):
+    """The same row saved by the ORM and by insert_rows, each read back from the database (found by
+    `key`: insert_rows does not return ids the database makes)."""
+    by_orm, by_copy = make(), make()
+    by_orm.save(force_insert=True)
+    insert_rows(type(by_copy), [by_copy])
+    model = type(by_orm)
+    return (
+        _columns(model.objects.get(**{key: getattr(by_orm, key)})),
+        _columns(model.objects.get(**{key: getattr(by_copy, key)})),
+        by_copy,
+    )
+
+
+@pytest.mark.filterwarnings("ignore:DateTimeField Visit.started_at received a naive datetime:RuntimeWarning")
+def test_values_come_back_as_the_orm_saves_them(alpha):
+    with schema_context(alpha.clinic.schema_name):
+        user = User.objects.get(email=alpha.email(Role.DOCTOR))
+        patient_fields = {
+            "full_name": TRICKY,
+            "birth_date": datetime.date(1990, 1, 2),
+            "sex": "F",
+            "address": "\\N",
+            "created_by": user,
+            "updated_by": user,
+        }
+        numbers = iter(range(10**6))
+        orm, copied, instance = _saved_both_ways(
+            lambda: Patient(id=uuid.uuid4(), medical_record_number=f"FI-{next(numbers)}", **patient_fields)
+        )
+        for row in (orm, copied):
+            row.pop("id"), row.pop("medical_record_number"), row.pop("created_at"), row.pop("updated_at")
+        assert copied == orm
+        assert copied["full_name"] == TRICKY
+        assert copied["address"] == "\\N"
+        assert copied["voided_by_id"] is None
+        assert instance.created_at is not None  # stamped on the instance, as pre_save does
+        assert instance.created_at == instance.updated_at
+
+        patient = Patient.objects.get(full_name=TRICKY, medical_record_number="FI-1")
+        naive = datetime.datetime(2026, 3, 2, 9, 30)  # the ORM makes it aware in the current time zone
+        orm, copied, _ = _saved_both_ways(
+            lambda: Visit(id=uuid.uuid4(), patient=patient, started_at=naive, created_by=user, updated_by=user)
+        )
+        assert copied["started_at"] == orm["started_at"] == timezone.make_aware(naive)
+
+        visit = Visit.objects.filter(patient=patient).first()
+        orm, copied, _ = _saved_both_ways(
+            lambda: VitalSigns(
+                id=uuid.uuid4(),
+                visit=visit,
+                measured_at=timezone.now(),
+                temperature_c=Decimal("37.2"),
+                pulse=80,
+                created_by=user,
+                updated_by=user,
+            )
+        )
+        assert copied["temperature_c"] == orm["temperature_c"] == Decimal("37.2")
+        assert copied["pulse"] == orm["pulse"] == 80
+
+        after = {**snapshot(patient), "note": TRICKY, "nested": {"list": [1, None, True, "\t"]}}
+        orm, copied, _ = _saved_both_ways(
+            lambda: Revision(
+                entity="patient",
+                record_id=uuid.uuid4(),
+                version=1,
+                action=Revision.Action.CREATE,
+                user=user,
+                device_id="dev",
+                before=None,
+                after=after,
+                reason=TRICKY,
+            ),
+            key="record_id",
+        )
+        assert copied["after"] == orm["after"] == after
+        assert copied["before"] is None
+        assert orm["before"] is None
+        assert copied["reason"] == TRICKY
+
+
+def test_a_nul_character_is_refused_rather_than_cut(alpha):
+    with schema_context(alpha.clinic.schema_name):
+        user = User.objects.get(email=alpha.email(Role.DOCTOR))
+        patient = Patient(
+            id=uuid.uuid4(),
+            medical_record_number="FI-NUL",
+            full_name="a\x00b",
+            birth_date=datetime.date(1990, 1, 2),
+            sex="F",
+            created_by=user,
+            updated_by=user,
+        )
+        with pytest.raises(ValueError, match="NUL"):
+            insert_rows(Patient, [patient])
