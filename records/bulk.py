@@ -4,10 +4,13 @@ query per kind instead of several per record.
 Each record is checked as `record_create` checks it, in order, so a record may point to one created
 earlier in the same batch. What passes is inserted with one statement per kind, its revisions with one
 more and its change-log numbers with one per kind; what fails writes nothing and comes back as the
-exception `record_create` would have raised. A concurrent writer taking an id or a medical record number
-first surfaces as IntegrityError: the caller rolls back and creates the batch one record at a time.
+exception `record_create` would have raised. An id already in the database (rare: devices make a new UUID
+per record, so it is not looked up beforehand) or a concurrent writer taking an id or a medical record
+number first surfaces as IntegrityError: the caller rolls back and creates the run one record at a time,
+which reports each clash as `record_create` does.
 """
 
+import functools
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -74,7 +77,7 @@ def _prepare(item: NewRecord, actor: Actor, known: "_Known") -> tuple[ClinicalRe
     spec = spec_for(item.entity)
     access.check_can_write(actor.user, item.entity, set(item.data))
     _check_reason_length(item.reason)
-    if known.exists(item.entity, item.record_id):
+    if known.created_in_batch(item.entity, item.record_id):
         raise DuplicateRecordError
     instance = spec.model(id=item.record_id, created_by=actor.user, updated_by=actor.user, version=1)
     for name, value in parse_all(spec, item.data, known.related).items():
@@ -118,13 +121,14 @@ def _number_patient(patient: Patient, known: "_Known") -> None:
 
 def _validate(instance: ClinicalRecord, spec: EntitySpec) -> None:
     """`full_clean` without its per-row queries: related records were checked when parsed (so only
-    their presence is checked here) and uniqueness (ids, record numbers) against what was fetched."""
+    their presence is checked here) and uniqueness (ids, record numbers) against what was fetched. The
+    bookkeeping fields this module sets itself (id, version, times, void) are not checked again."""
     if spec.name == "diagnosis":
         _prepare_diagnosis(instance)
-    relations = [field for field in spec.model._meta.concrete_fields if field.is_relation]
+    relations, unchecked = _not_cleaned(spec.model)
     errors: dict[str, list[str]] = {}
     try:
-        instance.full_clean(exclude=[field.name for field in relations], validate_unique=False)
+        instance.full_clean(exclude=unchecked, validate_unique=False)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     for field in relations:
@@ -132,6 +136,13 @@ def _validate(instance: ClinicalRecord, spec: EntitySpec) -> None:
             errors[field.name] = [str(field.error_messages["null"])]
     if errors:
         raise ValidationError(errors)
+
+
+@functools.cache
+def _not_cleaned(model: type[ClinicalRecord]) -> tuple[tuple[models.ForeignKey, ...], tuple[str, ...]]:
+    relations = tuple(field for field in model._meta.concrete_fields if field.is_relation)
+    bookkeeping = {field.name for field in ClinicalRecord._meta.concrete_fields if not field.is_relation}
+    return relations, (*(field.name for field in relations), *sorted(bookkeeping))
 
 
 def _insert(accepted: list[tuple[ClinicalRecord, str, str]], actor: Actor) -> None:
@@ -152,7 +163,7 @@ class _Known:
     """What the batch needs from the database, fetched up front, plus what the batch has built so far."""
 
     def __init__(self) -> None:
-        self.ids: dict[str, set[uuid.UUID]] = {entity: set() for entity in SPECS}
+        self.ids: dict[str, set[uuid.UUID]] = {entity: set() for entity in SPECS}  # made by this batch
         self.records: dict[type[models.Model], dict[Any, models.Model]] = {}
         self.mrns: set[str] = set()
         self.mrn_next: int | None = None  # the counter's value as this batch numbers (None: not read yet)
@@ -161,9 +172,6 @@ class _Known:
     @classmethod
     def fetch(cls, items: list[NewRecord]) -> "_Known":
         known = cls()
-        for entity in {item.entity for item in items}:
-            ids = [item.record_id for item in items if item.entity == entity]
-            known.ids[entity] = set(SPECS[entity].model.objects.filter(pk__in=ids).values_list("pk", flat=True))
         wanted: dict[type[models.Model], set[Any]] = {}
         for item in items:
             for field, value in _references(item):
@@ -180,7 +188,9 @@ class _Known:
             )
         return known
 
-    def exists(self, entity: str, record_id: uuid.UUID) -> bool:
+    def created_in_batch(self, entity: str, record_id: uuid.UUID) -> bool:
+        """Ids already in the database are not looked up: a device makes a new UUID per record, so that
+        is rare, and the insert's IntegrityError sends the run the one-at-a-time way, which reports it."""
         return record_id in self.ids[entity]
 
     def add(self, instance: ClinicalRecord) -> None:

@@ -36,7 +36,7 @@ def insert_rows(model: type[models.Model], instances: Sequence[models.Model]) ->
     now = timezone.now()
     stamp = (now, now.isoformat())
     lines = ["\t".join([convert(instance, stamp) for convert in converters]) for instance in instances]
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, connection.wrap_database_errors:  # Django's IntegrityError, as the ORM
         cursor.cursor.copy_expert(sql, io.StringIO("\n".join(lines) + "\n"))
 
 

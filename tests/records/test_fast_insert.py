@@ -5,7 +5,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -118,4 +118,22 @@ def test_a_nul_character_is_refused_rather_than_cut(alpha):
             updated_by=user,
         )
         with pytest.raises(ValueError, match="NUL"):
+            insert_rows(Patient, [patient])
+
+
+def test_a_clash_raises_djangos_integrity_error(alpha):
+    """Callers catch django.db.IntegrityError (as from the ORM), not the driver's own exception."""
+    with schema_context(alpha.clinic.schema_name):
+        user = User.objects.get(email=alpha.email(Role.DOCTOR))
+        patient = Patient(
+            id=uuid.uuid4(),
+            medical_record_number="FI-CLASH",
+            full_name="Siti",
+            birth_date=datetime.date(1990, 1, 2),
+            sex="F",
+            created_by=user,
+            updated_by=user,
+        )
+        patient.save(force_insert=True)
+        with pytest.raises(IntegrityError), transaction.atomic():
             insert_rows(Patient, [patient])

@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 
 from records import bulk
 from records import services as records
-from records.models import MedicalRecordCounter, Revision
+from records.models import MedicalRecordCounter, Patient, Revision
 from records.services import snapshot
 from records.specs import SPECS
 from sync import services
@@ -39,7 +39,7 @@ def _mutations(world: dict[str, Any]) -> list[dict[str, Any]]:
         ("patient", _new(), {**patient, "medical_record_number": "KLINIK-7"}, ""),
         ("patient", _new(), {**patient, "nik": "123"}, ""),
         ("patient", p3, {**patient, "full_name": "Budi"}, ""),
-        ("patient", world["patient"], {**patient}, ""),
+        ("patient", _new(), {**patient, "sex": "X"}, ""),
         ("patient", p3, {**patient}, ""),
         ("patient", _new(), {**patient, "sex": ["F"]}, ""),
         ("patient", _new(), {**patient, "colour": "blue"}, ""),
@@ -130,12 +130,16 @@ def _outcome(user: User, mutations: list[dict[str, Any]], batch: int) -> dict[st
 
 
 @pytest.mark.parametrize("role", [Role.DOCTOR, Role.NURSE, Role.FRONT_DESK])
-def test_a_batch_of_creates_equals_the_same_creates_one_at_a_time(alpha, role):
+def test_a_batch_of_creates_equals_the_same_creates_one_at_a_time(alpha, role, monkeypatch):
     world = _world(alpha)
     mutations = _mutations(world)
     with schema_context(alpha.clinic.schema_name):
         user = User.objects.get(email=alpha.email(role))
+        one_at_a_time_calls = []
+        monkeypatch.setattr(services, "_apply_or_refuse", _spy(services._apply_or_refuse, one_at_a_time_calls))
         at_once = _outcome(user, mutations, batch=len(mutations))
+        assert one_at_a_time_calls == []  # the whole batch went the bulk way
+        monkeypatch.undo()
         one_by_one = _outcome(user, mutations, batch=1)
     for one, other in zip(at_once["results"], one_by_one["results"], strict=True):
         assert one == other
@@ -150,6 +154,34 @@ def test_a_batch_of_creates_equals_the_same_creates_one_at_a_time(alpha, role):
         assert applied == [1, 3, 6, 11, 17, 18, 22, 25, 26, 28, 30, 31, 32, 33, 34, 35]
         numbers = [at_once["records"][seq][0]["medical_record_number"] for seq in (1, 6, 30, 31, 33, 34, 35)]
         assert numbers == [world["free_number"](n) for n in (0, 1, 2, 3, 6, 5, 7)]
+
+
+def _spy(function, calls: list):
+    def spied(*args, **kwargs):
+        calls.append(args)
+        return function(*args, **kwargs)
+
+    return spied
+
+
+def test_an_id_already_in_the_database_sends_the_run_one_at_a_time_and_is_refused(device, alpha, monkeypatch):
+    doctor = device("doctor")
+    patient = {"full_name": "Siti", "birth_date": "1990-01-01", "sex": "F"}
+    existing = doctor.create("patient", patient)
+    doctor.push()
+    calls = []
+    monkeypatch.setattr(services, "_apply_or_refuse", _spy(services._apply_or_refuse, calls))
+    fresh = doctor.create("patient", {**patient, "full_name": "Budi"})
+    doctor._enqueue(entity="patient", record_id=existing, op="create", base_version=0, fields=patient, reason="")
+    later = doctor.create("patient", {**patient, "full_name": "Citra"})
+    body = doctor.push()
+    assert [r["status"] for r in body["results"]] == ["applied", "rejected", "applied"]
+    assert body["results"][1]["errors"] == {"non_field_errors": ["A record with this id already exists."]}
+    assert len(calls) == 3  # the run was rolled back and applied one at a time
+    with schema_context(alpha.clinic.schema_name):
+        assert Patient.objects.filter(pk__in=[existing, fresh, later]).count() == 3
+        assert Revision.objects.filter(record_id=existing).count() == 1
+        assert Change.objects.filter(record_id__in=[existing, fresh, later]).count() == 3
 
 
 def test_creates_after_an_update_in_the_same_batch_see_it(device):
