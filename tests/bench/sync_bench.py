@@ -1,16 +1,22 @@
 """`make bench` for sync: push throughput (mutations/s) at batch sizes 1, 100 and 500 through the whole
-HTTP stack, beside the raw PostgreSQL insert rate of the same rows in the same run; then pull
-throughput of a full download of 10,000 patients and 30,000 visits (and their parts).
+HTTP stack (the app under gunicorn, a client on a kept-alive connection, as a device), beside the raw
+PostgreSQL insert rate of the same rows in the same run; then pull throughput of a full download of
+10,000 patients and 30,000 visits (and their parts).
 
 Runs in a scratch database; prints figures; asserts nothing about time. The browser-side figures
 (first download into IndexedDB, offline save, cold start) come from `pwa_bench.py`.
 """
 
 import os
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
-from scratch import bench_clinic, scratch_database, signed_in_client
+from http_session import HttpSession
+from scratch import BENCH_PASSWORD, bench_clinic, scratch_database
+
+from tests.browser.live_server import free_port, gunicorn
 
 PUSHES = int(os.environ.get("BENCH_PUSHES", "2000"))
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "10000"))
@@ -27,14 +33,22 @@ def _patient(n: int) -> dict:
 
 
 def run() -> None:
+    clinic = bench_clinic()
+    port = free_port()
+    log_path = Path(tempfile.gettempdir()) / "sync-bench-gunicorn.log"
+    with gunicorn(port=port, env=dict(os.environ), log_path=log_path):
+        client = HttpSession(port=port, host="bench.localhost")
+        client.sign_in("doctor@bench.test", BENCH_PASSWORD)
+        _push_and_pull(client, clinic)
+
+
+def _push_and_pull(client: HttpSession, clinic: object) -> None:
     from django.db import connection
     from django_tenants.utils import schema_context
 
     from records.demo_data import generate
 
-    clinic = bench_clinic()
-    client = signed_in_client()
-    print(f"Sync benchmarks ({os.cpu_count()} cores)")
+    print(f"Sync benchmarks over HTTP to gunicorn ({os.cpu_count()} cores)")
     print(f"Push {PUSHES} patient creates through HTTP (validation, revision, change log, last_seq):")
     for batch in (1, 100, 500):
         device = f"bench-{batch}-{uuid.uuid4().hex[:8]}"
@@ -52,11 +66,9 @@ def run() -> None:
                 }
                 for s in range(seq, min(seq + batch, PUSHES + 1))
             ]
-            response = client.post(
-                "/api/sync/push", {"device_id": device, "mutations": mutations}, content_type="application/json"
-            )
-            assert response.status_code == 200
-            assert response.json()["results"][-1]["status"] == "applied"
+            status, body = client.post_json("/api/sync/push", {"device_id": device, "mutations": mutations})
+            assert status == 200, body
+            assert body["results"][-1]["status"] == "applied", body["results"][-1]
             seq += len(mutations)
         elapsed = time.perf_counter() - start
         print(f"  batch {batch:>3}: {PUSHES / elapsed:8,.0f} mutations/s")
@@ -88,7 +100,9 @@ def run() -> None:
         cursor_value, received, start = 0, 0, time.perf_counter()
         device = f"pull-{limit}-{uuid.uuid4().hex[:6]}"
         while True:
-            body = client.get("/api/sync/pull", {"cursor": cursor_value, "limit": limit, "device_id": device}).json()
+            params = {"cursor": cursor_value, "limit": limit, "device_id": device}
+            status, body = client.get_json("/api/sync/pull", params)
+            assert status == 200, body
             received += len(body["changes"])
             cursor_value = body["cursor"]
             if not body["has_more"]:
