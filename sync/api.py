@@ -180,6 +180,12 @@ class PullApi(SyncApiView):
                 "limit", int, description=f"At most {selectors.MAX_LIMIT}; {selectors.DEFAULT_LIMIT} by default."
             ),
             OpenApiParameter("device_id", str, description="The device pulling (or the X-Device-Id header)."),
+            OpenApiParameter(
+                "count",
+                int,
+                description="1 (the default): count `remaining`. 0: leave it null, for the later pages of a "
+                "download whose total the client took from its first page (counting reads every later row).",
+            ),
         ],
         responses=inline_serializer(
             "PullOutput",
@@ -191,7 +197,9 @@ class PullApi(SyncApiView):
                 "has_more": serializers.BooleanField(),
                 "reset": serializers.BooleanField(help_text="Drop the local copy (keep the outbox) and pull from 0."),
                 "remaining": serializers.IntegerField(
-                    help_text="Changes still to pull after this page (0 when has_more is false): for a progress bar."
+                    allow_null=True,
+                    help_text="Changes still to pull after this page (0 when has_more is false; null when "
+                    "count=0): for a progress bar.",
                 ),
             },
         ),
@@ -200,7 +208,10 @@ class PullApi(SyncApiView):
         cursor = _query_int(request, "cursor", 0, 0)
         limit = min(_query_int(request, "limit", selectors.DEFAULT_LIMIT, 1), selectors.MAX_LIMIT)
         device = self.device(request, request.query_params.get("device_id") or request.headers.get("X-Device-Id"))
-        page = selectors.pull(device=device, user=request.user, cursor=cursor, limit=limit)
+        count = request.query_params.get("count", "1")
+        if count not in ("0", "1"):
+            raise ValidationError({"count": [_("Use 1 to count what remains, or 0 not to.")]})
+        page = selectors.pull(device=device, user=request.user, cursor=cursor, limit=limit, count=count == "1")
         return Response(page.as_dict())
 
 

@@ -27,7 +27,7 @@ class PullPage:
     cursor: int
     has_more: bool
     reset: bool = False
-    remaining: int = 0  # log rows still to pull after this page (for a progress bar)
+    remaining: int | None = 0  # log rows still to pull after this page (for a progress bar); None: not counted
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -53,9 +53,10 @@ def conflict_visible(user: User, conflict: Conflict) -> bool:
     )
 
 
-def pull(*, device: Device, user: User, cursor: int, limit: int = DEFAULT_LIMIT) -> PullPage:
+def pull(*, device: Device, user: User, cursor: int, limit: int = DEFAULT_LIMIT, count: bool = True) -> PullPage:
     """The changes after `cursor`; `reset` when the device's copy must be rebuilt from 0 (its user's
-    role changed since it pulled, or the cursor is beyond this clinic's log)."""
+    role changed since it pulled, or the cursor is beyond this clinic's log). Counting what remains
+    reads every later log row, so a client that already knows the total asks for it once (`count`)."""
     outermost = not connection.in_atomic_block
     with transaction.atomic():
         if outermost:
@@ -70,7 +71,7 @@ def pull(*, device: Device, user: User, cursor: int, limit: int = DEFAULT_LIMIT)
         changes = _changes_of(rows, user)
         new_cursor = rows[-1].seq if rows else cursor
         has_more = len(rows) == limit
-        remaining = readable.filter(seq__gt=new_cursor).count() if has_more else 0
+        remaining = (readable.filter(seq__gt=new_cursor).count() if count else None) if has_more else 0
     return PullPage(changes=changes, cursor=new_cursor, has_more=has_more, remaining=remaining)
 
 

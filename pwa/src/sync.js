@@ -126,31 +126,36 @@ async function applyPullPage(db, body, seen) {
   });
 }
 
-function pullPage(deviceId, csrf, cursor, limit) {
-  return request(`/api/sync/pull?cursor=${cursor}&limit=${limit}&device_id=${encodeURIComponent(deviceId)}`, { method: 'GET' }, csrf);
+function pullPage(deviceId, csrf, cursor, limit, count) {
+  const query = `cursor=${cursor}&limit=${limit}&count=${count ? 1 : 0}&device_id=${encodeURIComponent(deviceId)}`;
+  return request(`/api/sync/pull?${query}`, { method: 'GET' }, csrf);
 }
 
 async function pull(db, deviceId, csrf, onProgress, limit = PULL_LIMIT) {
   let cursor = await getMeta(db, 'cursor', 0);
   let seen = cursor === 0 && (await db.records.count()) === 0 ? new Set() : null; // a fresh download
   let received = 0;
-  let next = pullPage(deviceId, csrf, cursor, limit);
+  let total = null; // from the first page's count; later pages are not counted (the server would read the rest of the log each time)
+  let next = pullPage(deviceId, csrf, cursor, limit, true);
   for (;;) {
     const body = await next;
     if (body.reset) {
       await resetCopy(db);
       cursor = 0;
       seen = null;
-      next = pullPage(deviceId, csrf, cursor, limit);
+      total = null;
+      next = pullPage(deviceId, csrf, cursor, limit, true);
       continue;
     }
     // The next page downloads while this one is written (the server's cursor is already known).
-    next = body.has_more ? pullPage(deviceId, csrf, body.cursor, limit) : null;
+    next = body.has_more ? pullPage(deviceId, csrf, body.cursor, limit, false) : null;
     next?.catch(() => {}); // its failure is reported when it is awaited
     await applyPullPage(db, body, seen);
     received += body.changes.length;
     cursor = body.cursor;
-    onProgress?.({ phase: 'pull', received, total: received + (body.remaining || 0), hasMore: body.has_more });
+    if (body.remaining != null) total = received + body.remaining;
+    total = Math.max(total ?? received, received); // changes made meanwhile may outgrow the first count
+    onProgress?.({ phase: 'pull', received, total: body.has_more ? total : received, hasMore: body.has_more });
     if (!body.has_more) return;
   }
 }

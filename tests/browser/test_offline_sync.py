@@ -357,3 +357,57 @@ def test_a_clinic_database_is_named_for_the_clinic_and_user(browser, live_url, g
         user_id = User.objects.get(email=gamma.email("nurse")).pk
     assert name == f"emr:pwasync:{user_id}"
     context.close()
+
+
+# Before the app starts: a small page size (so the download takes several pages), and every progress
+# bar the page shows, as [received, total].
+PROGRESS_PROBE_JS = """
+Object.defineProperty(window, 'emr', {configurable: true, set(app) {
+  app.pullLimit = 40;
+  Object.defineProperty(window, 'emr', {value: app, writable: true, configurable: true});
+}});
+window.progressSeen = [];
+new MutationObserver(() => {
+  const bar = document.querySelector('[role=progressbar]');
+  if (bar) window.progressSeen.push([+bar.getAttribute('aria-valuenow'), +bar.getAttribute('aria-valuemax')]);
+}).observe(document, {subtree: true, childList: true, attributes: true});
+"""
+
+
+@pytest.fixture(scope="session")
+def downloaded_clinic(platform_world, django_db_blocker):
+    """A clinic of its own holding 150 records, committed for the live server."""
+    from records.demo_data import generate
+
+    with django_db_blocker.unblock():
+        clinic = _make_clinic("pwaprogress", "Klinik Progress")
+        with schema_context(clinic.clinic.schema_name):
+            generate(patients=50, visits=100, seed=11, parts=False)
+    return clinic
+
+
+def test_the_first_download_shows_its_progress_and_is_counted_once(browser, live_url, downloaded_clinic):
+    context = browser.new_context(locale="en-US", service_workers="block")
+    context.add_init_script(PROGRESS_PROBE_JS)
+    pulls = []
+    context.on("request", lambda request: pulls.append(request.url) if "/api/sync/pull" in request.url else None)
+    page = context.new_page()
+    base = live_url.format(f"{downloaded_clinic.subdomain}.")
+    page.goto(f"{base}/accounts/login/?next=/app/")
+    page.fill("input[name=login]", downloaded_clinic.email("nurse"))
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/app/**")
+    wait_synced(page)
+    assert page.evaluate("emr.db.records.count()") == 150
+    assert len(pulls) == 4  # 40 + 40 + 40 + 30
+    assert "count=1" in pulls[0]
+    assert all("count=0" in url for url in pulls[1:])
+    seen = page.evaluate("window.progressSeen")
+    assert seen, "no progress bar was shown"
+    assert {total for _received, total in seen} == {150}
+    received = [n for n, _total in seen]
+    assert received == sorted(received)
+    assert set(received) <= {40, 80, 120}
+    assert page.locator("[role=progressbar]").count() == 0  # gone when the download is done
+    context.close()

@@ -120,6 +120,22 @@ def test_each_page_says_how_many_changes_remain(device):
     assert remaining == [11, 7, 3, 0]
 
 
+def test_a_client_that_knows_the_total_can_skip_the_count(device):
+    chart(device("doctor"))  # 15 records
+    reader = device("nurse")
+    first = reader.api.get("/api/sync/pull", cursor=0, limit=4, device_id=reader.device_id).json()
+    with CaptureQueriesContext(connection) as captured:
+        later = reader.api.get("/api/sync/pull", cursor=first["cursor"], limit=4, count=0, device_id=reader.device_id)
+    assert later.status_code == 200
+    assert not any("COUNT(" in query["sql"] for query in captured.captured_queries)
+    assert first["remaining"] == 11
+    assert later.json()["remaining"] is None
+    assert len(later.json()["changes"]) == 4
+    refused = reader.api.get("/api/sync/pull", cursor=0, count="maybe", device_id=reader.device_id)
+    assert refused.status_code == 400
+    assert "count" in refused.json()["errors"]
+
+
 def test_a_cursor_beyond_the_log_resets(device):
     doctor = device("doctor")
     chart(doctor, 1)
