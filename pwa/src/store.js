@@ -9,6 +9,10 @@ export function databaseName(clinic, userId) {
   return `emr:${clinic}:${userId}`;
 }
 
+export function storeExists(clinic, userId) {
+  return Dexie.exists(databaseName(clinic, userId));
+}
+
 export function openStore(clinic, userId) {
   const db = new Dexie(databaseName(clinic, userId));
   db.version(1).stores({

@@ -1,8 +1,11 @@
 // The service worker: precaches the app shell from a revisioned build (Workbox) and serves it offline,
 // cache first. A new build installs beside the old one and waits; the page offers "reload to update"
 // and only then is it activated (SKIP_WAITING), so work in progress is never cut off. The API is never
-// cached: records live in IndexedDB. Background Sync wakes open pages to sync when the link returns.
+// cached: records live in IndexedDB. Background Sync: when the link returns, an open page is asked to
+// sync (it shows the progress); with no page open the worker syncs the signed-in person's store itself.
 import { cleanupOutdatedCaches, matchPrecache, precache } from 'workbox-precaching';
+import { getMeta, openStore, storeExists } from './store.js';
+import { syncOnce } from './sync.js';
 
 precache(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
@@ -24,9 +27,26 @@ self.addEventListener('message', (event) => {
 
 self.addEventListener('sync', (event) => {
   if (event.tag !== 'emr-sync') return;
-  event.waitUntil(
-    self.clients.matchAll({ type: 'window' }).then((clients) => {
-      for (const client of clients) client.postMessage({ type: 'SYNC_NOW' });
-    }),
-  );
+  event.waitUntil(syncFromWorker());
 });
+
+/** A rejected promise tells the browser to try the sync event again later (with its own backoff). */
+async function syncFromWorker() {
+  const windows = await self.clients.matchAll({ type: 'window' });
+  if (windows.length) {
+    for (const client of windows) client.postMessage({ type: 'SYNC_NOW' });
+    return;
+  }
+  const response = await fetch('/api/me/', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  if (response.status === 401 || response.status === 403) return; // signed out: the app syncs after sign-in
+  if (!response.ok) throw new Error(`me: ${response.status}`);
+  const me = await response.json();
+  if (!(await storeExists(me.clinic, me.id))) return; // this person has no store on this device
+  const db = openStore(me.clinic, me.id);
+  try {
+    const deviceId = await getMeta(db, 'deviceId');
+    if (deviceId) await syncOnce(db, { deviceId, csrf: me.csrf_token });
+  } finally {
+    db.close();
+  }
+}

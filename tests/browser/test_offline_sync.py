@@ -359,6 +359,34 @@ def test_a_clinic_database_is_named_for_the_clinic_and_user(browser, live_url, g
     context.close()
 
 
+def test_background_sync_pushes_with_no_page_open(browser, live_url, gamma):
+    """Saved offline, app closed: when the link returns, Chromium fires the Background Sync event the
+    save registered, and the service worker pushes by itself (no window of the app is open)."""
+    context, page = open_app(browser, live_url, gamma, role="nurse")
+    go_offline(context, page)
+    patient = page.evaluate("emr.randomId()")
+    page.evaluate(
+        "(id) => emr.save([{entity: 'patient', id, op: 'create', fields: {full_name: 'Tanpa Jendela', birth_date: '1980-05-06', sex: 'M'}}])",
+        patient,
+    )
+    page.wait_for_function("emr.stats.pending === 1")
+    page.close()
+    assert context.pages == []
+    assert in_gamma(gamma, lambda: Patient.objects.filter(pk=patient).count()) == 0
+    context.set_offline(False)
+    wait_until(lambda: in_gamma(gamma, lambda: Patient.objects.filter(pk=patient).count()) == 1)
+    assert context.pages == []
+    assert in_gamma(gamma, lambda: Revision.objects.filter(record_id=patient).count()) == 1
+    # The app, opened again, finds its outbox empty and the record synced.
+    page = context.new_page()
+    page.goto(live_url.format(f"{gamma.subdomain}.") + "/app/")
+    wait_synced(page)
+    row = device_records(page, [patient])[0]
+    assert row["local"] is None
+    assert row["server"]["full_name"] == "Tanpa Jendela"
+    context.close()
+
+
 # Before the app starts: a small page size (so the download takes several pages), and every progress
 # bar the page shows, as [received, total].
 PROGRESS_PROBE_JS = """
