@@ -42,6 +42,9 @@ class Device(models.Model):
     first_seen = models.DateTimeField(auto_now_add=True)
     last_seen = models.DateTimeField(auto_now=True)
     last_seq = models.BigIntegerField(default=0)
+    # The first seq of the device's latest push: it sends its outbox from the oldest entry and drops an
+    # entry only once answered, so it holds nothing older and will never resend it (see receipts_prune).
+    held_from = models.BigIntegerField(default=0)
     # The role the device last pulled with: a different role now means its copy must be rebuilt.
     pulled_as_role = models.CharField(max_length=12, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -6,12 +6,13 @@ ahead of what was applied.
 Clinical rules stay in `records.services`; this module decides only what to write and reports back.
 """
 
+import datetime
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -76,7 +77,8 @@ def push(*, device: Device, mutations: list[Mutation]) -> dict[str, Any]:
         if applied:
             last_seq = fresh[-1].seq
             PushedBatch.objects.create(device=device, first_seq=fresh[0].seq, last_seq=last_seq, results=applied)
-            Device.objects.filter(pk=device.pk).update(last_seq=last_seq)
+        if mutations:
+            Device.objects.filter(pk=device.pk).update(last_seq=last_seq, held_from=mutations[0].seq)
     return {"last_seq": last_seq, "results": results + applied}
 
 
@@ -256,6 +258,18 @@ def _resolve(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
     conflict.save(update_fields=["resolved_at", "resolved_by", "resolved_value", "version"])
     log_change(entity="conflict", record_id=conflict.pk, version=conflict.version, voided=False)
     return {"status": "applied", "version": conflict.version}
+
+
+def receipts_prune(*, older_than: datetime.timedelta) -> int:
+    """Delete receipts older than `older_than` that no device can ask about again: every mutation in
+    them is below the first seq of its device's latest push (`held_from`), so the device has dropped
+    it. A receipt a device may still resend a mutation of is kept, however old. Returns how many went."""
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        deleted, _by_model = PushedBatch.objects.filter(
+            received_at__lt=cutoff, last_seq__lt=models.F("device__held_from")
+        ).delete()
+    return deleted
 
 
 def check_can_manage_devices(user: User) -> None:

@@ -1,10 +1,15 @@
 """Push: exactly once, in order, with refusals kept and explained."""
 
+import datetime
+import io
+
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from records.models import Patient, Revision, Visit
+from sync import services
 from sync.models import Change, PushedBatch
 from sync.models import Device as DeviceRow
 
@@ -282,3 +287,41 @@ def test_a_resend_spanning_several_earlier_batches_answers_each_from_its_receipt
         alpha, lambda: list(PushedBatch.objects.order_by("first_seq").values_list("first_seq", "last_seq"))
     )
     assert receipts == [(1, 2), (3, 3), (4, 4)]
+
+
+def test_old_receipts_are_pruned_only_once_no_device_can_resend_them(alpha, device):
+    phone = device("frontdesk")
+    phone.create("patient", PATIENT)
+    phone.create("patient", {**PATIENT, "birth_date": "next tuesday"})
+    phone.push()  # receipt 1-2, answered
+    phone.create("patient", {**PATIENT, "full_name": "Budi"})
+    lost = list(phone.outbox)
+    phone.api.post("/api/sync/push", {"device_id": phone.device_id, "mutations": lost})  # receipt 3, answer lost
+    with schema_context(alpha.clinic.schema_name):
+        PushedBatch.objects.update(received_at=timezone.now() - datetime.timedelta(days=100))
+        assert DeviceRow.objects.get(pk=phone.device_id).held_from == 3
+        assert services.receipts_prune(older_than=datetime.timedelta(days=90)) == 1  # 1-2: never resent
+        assert services.receipts_prune(older_than=datetime.timedelta(days=90)) == 0
+        assert list(PushedBatch.objects.values_list("first_seq", flat=True)) == [3]  # may still be resent
+    again = phone.api.post("/api/sync/push", {"device_id": phone.device_id, "mutations": lost}).json()
+    assert again["results"] == [{"seq": 3, "status": "duplicate", "original_status": "applied", "version": 1}]
+    phone.create("patient", {**PATIENT, "full_name": "Citra"})
+    phone.outbox = phone.outbox[-1:]
+    phone.push()  # from seq 4: seq 3 was answered and dropped
+    with schema_context(alpha.clinic.schema_name):
+        assert services.receipts_prune(older_than=datetime.timedelta(days=90)) == 1
+        assert services.receipts_prune(older_than=datetime.timedelta(days=1000)) == 0  # young ones stay
+
+
+def test_the_prune_command_runs_in_every_clinic(alpha, beta, device):
+    phone = device("frontdesk")
+    phone.create("patient", PATIENT)
+    phone.push()
+    phone.create("patient", {**PATIENT, "full_name": "Budi"})
+    phone.push()
+    with schema_context(alpha.clinic.schema_name):
+        PushedBatch.objects.update(received_at=timezone.now() - datetime.timedelta(days=10))
+    out = io.StringIO()
+    call_command("prune_sync_receipts", "--days", "7", stdout=out)
+    assert f"{alpha.clinic.schema_name}: 1 receipts deleted" in out.getvalue()
+    assert "Done: 1 receipts" in out.getvalue()
