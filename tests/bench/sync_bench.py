@@ -21,6 +21,7 @@ from tests.browser.live_server import free_port, gunicorn
 PUSHES = int(os.environ.get("BENCH_PUSHES", "2000"))
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "10000"))
 VISITS = int(os.environ.get("BENCH_VISITS", "30000"))
+BATCHES = [int(size) for size in os.environ.get("BENCH_BATCHES", "1,100,500").split(",")]
 
 
 def main() -> None:
@@ -50,7 +51,7 @@ def _push_and_pull(client: HttpSession, clinic: object) -> None:
 
     print(f"Sync benchmarks over HTTP to gunicorn ({os.cpu_count()} cores)")
     print(f"Push {PUSHES} patient creates through HTTP (validation, revision, change log, last_seq):")
-    for batch in (1, 100, 500):
+    for batch in BATCHES:
         device = f"bench-{batch}-{uuid.uuid4().hex[:8]}"
         seq = 1
         start = time.perf_counter()
