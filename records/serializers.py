@@ -1,8 +1,12 @@
 """JSON shapes of the clinical record: output per role (front desk never gets clinical content) and the
 documented input of each kind (parsing and checks themselves are in records.services)."""
 
+import functools
+import zoneinfo
 from typing import Any
 
+from django.conf import settings
+from django.db import models
 from rest_framework import serializers
 
 from records import access
@@ -13,13 +17,33 @@ from tenants.accounts.models import User
 RECORD_META = ("id", "version", "created_at", "updated_at", "voided_at", "void_reason")
 
 
-class PatientOutput(serializers.ModelSerializer):
+class ClinicDateTimeField(serializers.DateTimeField):
+    """Times in the platform's zone (settings.TIME_ZONE; no per-request zone is ever activated), looked
+    up once instead of for every value: a full download renders tens of thousands of them."""
+
+    def default_timezone(self) -> zoneinfo.ZoneInfo:
+        return _platform_zone()
+
+
+@functools.cache
+def _platform_zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+class RecordOutput(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: ClinicDateTimeField,
+    }
+
+
+class PatientOutput(RecordOutput):
     class Meta:
         model = Patient
         fields = (*RECORD_META, *SPECS["patient"].fields)
 
 
-class VitalSignsOutput(serializers.ModelSerializer):
+class VitalSignsOutput(RecordOutput):
     bmi = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True, allow_null=True)
 
     class Meta:
@@ -27,19 +51,19 @@ class VitalSignsOutput(serializers.ModelSerializer):
         fields = (*RECORD_META, *SPECS["vitals"].fields, "bmi")
 
 
-class DiagnosisOutput(serializers.ModelSerializer):
+class DiagnosisOutput(RecordOutput):
     class Meta:
         model = Diagnosis
         fields = (*RECORD_META, *SPECS["diagnosis"].fields, "title")
 
 
-class PrescriptionOutput(serializers.ModelSerializer):
+class PrescriptionOutput(RecordOutput):
     class Meta:
         model = Prescription
         fields = (*RECORD_META, *SPECS["prescription"].fields)
 
 
-class VisitOutput(serializers.ModelSerializer):
+class VisitOutput(RecordOutput):
     """The whole visit; `VisitAdminOutput` is what front desk receives."""
 
     practitioner_name = serializers.CharField(source="practitioner.full_name", default="", read_only=True)

@@ -36,6 +36,14 @@ def test_front_desk_opens_a_visit_without_clinical_text(api, alpha):
     assert "plan" not in body
 
 
+def test_times_are_given_in_the_clinics_zone(api, alpha):
+    """Asia/Jakarta (UTC+7, no summer time): the same instant whatever zone it was sent in."""
+    patient = make_patient(alpha)
+    response = api(Role.DOCTOR).post("/api/visits/", {"patient": str(patient.pk), "started_at": "2026-03-02T02:30:00Z"})
+    assert response.status_code == 201, response.json()
+    assert response.json()["started_at"] == "2026-03-02T09:30:00+07:00"
+
+
 def test_front_desk_cannot_write_or_read_the_soap_note(api, alpha):
     visit = make_visit(alpha, make_patient(alpha), **_soap())
     front_desk = api(Role.FRONT_DESK)
