@@ -6,7 +6,7 @@ import {
   children, discardFailed, getMeta, isQuotaError, openStore, randomId, recordStates,
   resolveConflict, searchPatients, setMeta, view, writeChanges,
 } from './store.js';
-import { SyncError, syncOnce } from './sync.js';
+import { SyncError, syncOnce, withSyncLock } from './sync.js';
 import { clear, fmtTime, form, h, showErrors } from './ui.js';
 
 const CLINICIANS = ['owner', 'doctor'];
@@ -523,10 +523,14 @@ async function wipeAndLeave() {
     method: 'POST', credentials: 'same-origin', headers: { 'X-CSRFToken': app.csrf, 'Content-Type': 'application/x-www-form-urlencoded' }, body: '',
   }).catch(() => {});
   const name = app.db.name;
-  app.db.close();
-  app.db = null;
   const { default: Dexie } = await import('dexie');
-  await Dexie.delete(name);
+  // Under the sync lock: a sync still running (this page's or the service worker's) ends first, and
+  // none can write (and so re-create the database) after it is deleted.
+  await withSyncLock(name, async () => {
+    app.db.close();
+    app.db = null;
+    await Dexie.delete(name);
+  });
   localStorage.removeItem('emr.user');
   window.location.replace('/accounts/login/');
 }

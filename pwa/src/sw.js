@@ -1,11 +1,12 @@
 // The service worker: precaches the app shell from a revisioned build (Workbox) and serves it offline,
 // cache first. A new build installs beside the old one and waits; the page offers "reload to update"
 // and only then is it activated (SKIP_WAITING), so work in progress is never cut off. The API is never
-// cached: records live in IndexedDB. Background Sync: when the link returns, an open page is asked to
-// sync (it shows the progress); with no page open the worker syncs the signed-in person's store itself.
+// cached: records live in IndexedDB. Background Sync: when the link returns, open pages are asked to
+// sync (a visible one shows the progress); with no visible page the worker syncs the signed-in person's
+// store itself.
 import { cleanupOutdatedCaches, matchPrecache, precache } from 'workbox-precaching';
-import { getMeta, openStore, storeExists } from './store.js';
-import { syncOnce } from './sync.js';
+import { databaseName, getMeta, openStore, storeExists } from './store.js';
+import { SyncError, syncRun, withSyncLock } from './sync.js';
 
 precache(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
@@ -30,23 +31,31 @@ self.addEventListener('sync', (event) => {
   event.waitUntil(syncFromWorker());
 });
 
-/** A rejected promise tells the browser to try the sync event again later (with its own backoff). */
+/** A rejected promise tells the browser to try the sync event again later (with its own backoff), so
+ * only what time can mend rejects: no network, a server error. */
 async function syncFromWorker() {
   const windows = await self.clients.matchAll({ type: 'window' });
-  if (windows.length) {
-    for (const client of windows) client.postMessage({ type: 'SYNC_NOW' });
-    return;
-  }
+  for (const client of windows) client.postMessage({ type: 'SYNC_NOW' });
+  if (windows.some((client) => client.visibilityState === 'visible')) return; // that page syncs and shows it
   const response = await fetch('/api/me/', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
   if (response.status === 401 || response.status === 403) return; // signed out: the app syncs after sign-in
   if (!response.ok) throw new Error(`me: ${response.status}`);
   const me = await response.json();
-  if (!(await storeExists(me.clinic, me.id))) return; // this person has no store on this device
-  const db = openStore(me.clinic, me.id);
+  const name = databaseName(me.clinic, me.id);
   try {
-    const deviceId = await getMeta(db, 'deviceId');
-    if (deviceId) await syncOnce(db, { deviceId, csrf: me.csrf_token });
-  } finally {
-    db.close();
+    // Inside the lock, so a logout deleting this database is never undone by a write of this sync.
+    await withSyncLock(name, async () => {
+      if (!(await storeExists(me.clinic, me.id))) return; // no store of this person on this device
+      const db = openStore(me.clinic, me.id);
+      try {
+        const deviceId = await getMeta(db, 'deviceId');
+        if (deviceId) await syncRun(db, { deviceId, csrf: me.csrf_token });
+      } finally {
+        db.close();
+      }
+    });
+  } catch (error) {
+    if (error instanceof SyncError && !['network', 'server'].includes(error.kind)) return; // the app shows it
+    throw error;
   }
 }

@@ -143,6 +143,7 @@ async function pull(db, deviceId, csrf, onProgress, limit = PULL_LIMIT) {
       await resetCopy(db);
       cursor = 0;
       seen = null;
+      received = 0;
       total = null;
       next = pullPage(deviceId, csrf, cursor, limit, true);
       continue;
@@ -160,13 +161,21 @@ async function pull(db, deviceId, csrf, onProgress, limit = PULL_LIMIT) {
   }
 }
 
-/** One sync run: push, then pull. Serialised per database across tabs. */
-export async function syncOnce(db, { deviceId, csrf, onProgress, batchSize, pullLimit }) {
-  const run = async () => {
-    await push(db, deviceId, csrf, onProgress, batchSize);
-    await pull(db, deviceId, csrf, onProgress, pullLimit);
-    await setMeta(db, 'lastSyncAt', new Date().toISOString());
-  };
-  if (navigator.locks) return navigator.locks.request(`sync:${db.name}`, run);
-  return run();
+/** Runs `work` holding the database's sync lock (Web Locks, shared by the tabs and the service
+ * worker): one sync at a time, and no sync while logout deletes the database. */
+export function withSyncLock(dbName, work) {
+  if (navigator.locks) return navigator.locks.request(`sync:${dbName}`, work);
+  return work();
+}
+
+/** One sync run, push then pull, by a caller that holds the sync lock. */
+export async function syncRun(db, { deviceId, csrf, onProgress, batchSize, pullLimit }) {
+  await push(db, deviceId, csrf, onProgress, batchSize);
+  await pull(db, deviceId, csrf, onProgress, pullLimit);
+  await setMeta(db, 'lastSyncAt', new Date().toISOString());
+}
+
+/** One sync run: push, then pull. Serialised per database across tabs and the service worker. */
+export function syncOnce(db, options) {
+  return withSyncLock(db.name, () => syncRun(db, options));
 }

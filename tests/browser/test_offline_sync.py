@@ -348,6 +348,27 @@ def test_logout_with_unsynced_changes_offers_to_sync_then_wipes_the_device(brows
     context.close()
 
 
+def test_logout_waits_for_a_running_sync_before_deleting_the_database(browser, live_url, gamma):
+    """A sync holds the database's lock (here another tab's; the service worker's works the same way):
+    logout deletes the database only once that sync is over, so no late write re-creates it."""
+    context, page = open_app(browser, live_url, gamma, role="frontdesk", service_workers="block")
+    name = page.evaluate("emr.db.name")
+    other = context.new_page()
+    other.goto(live_url.format(f"{gamma.subdomain}.") + "/accounts/login/")
+    other.evaluate(
+        "(name) => new Promise((held) => navigator.locks.request(`sync:${name}`, () => { held(); "
+        "return new Promise((release) => { window.releaseSync = release; }); }))",
+        name,
+    )
+    page.click("#logout")
+    page.wait_for_timeout(1000)
+    assert name in other.evaluate("indexedDB.databases().then((list) => list.map((d) => d.name))")
+    other.evaluate("window.releaseSync()")
+    page.wait_for_url("**/accounts/login/**")
+    assert name not in other.evaluate("indexedDB.databases().then((list) => list.map((d) => d.name))")
+    context.close()
+
+
 def test_a_clinic_database_is_named_for_the_clinic_and_user(browser, live_url, gamma):
     context, page = open_app(browser, live_url, gamma, role="nurse")
     name = page.evaluate("emr.db.name")
