@@ -62,7 +62,7 @@ def records_create_many(*, actor: Actor, items: list[NewRecord]) -> list[Outcome
         try:
             instance, action = _prepare(item, actor, known)
         except (ValidationError, PermissionDenied, DuplicateRecordError) as exc:
-            outcomes.append(exc)
+            outcomes.append(_as_record_create_refuses(item, actor, exc))
             continue
         known.add(instance)
         accepted.append((instance, action, item.reason))
@@ -70,6 +70,26 @@ def records_create_many(*, actor: Actor, items: list[NewRecord]) -> list[Outcome
     known.save_numbering()
     _insert(accepted, actor)
     return outcomes
+
+
+def _as_record_create_refuses(item: NewRecord, actor: Actor, refusal: Exception) -> Exception:
+    """`record_create` checks an id against the database right after the role and the reason, before
+    any value; the batch does not look ids up beforehand (see `_Known.created_in_batch`), so a refused
+    record is looked up here: one query per refusal, and refusals are rare."""
+    if isinstance(refusal, DuplicateRecordError) or _refused_before_the_id_check(item, actor):
+        return refusal
+    if spec_for(item.entity).model.objects.filter(pk=item.record_id).exists():
+        return DuplicateRecordError()
+    return refusal
+
+
+def _refused_before_the_id_check(item: NewRecord, actor: Actor) -> bool:
+    try:
+        access.check_can_write(actor.user, item.entity, set(item.data))
+        _check_reason_length(item.reason)
+    except (ValidationError, PermissionDenied):
+        return True
+    return False
 
 
 def _prepare(item: NewRecord, actor: Actor, known: "_Known") -> tuple[ClinicalRecord, str]:
@@ -121,8 +141,9 @@ def _number_patient(patient: Patient, known: "_Known") -> None:
 
 def _validate(instance: ClinicalRecord, spec: EntitySpec) -> None:
     """`full_clean` without its per-row queries: related records were checked when parsed (so only
-    their presence is checked here) and uniqueness (ids, record numbers) against what was fetched. The
-    bookkeeping fields this module sets itself (id, version, times, void) are not checked again."""
+    their presence is checked here), record numbers against what was fetched, and ids are left to the
+    insert. The bookkeeping fields this module sets itself (id, version, times, void) are not checked
+    again."""
     if spec.name == "diagnosis":
         _prepare_diagnosis(instance)
     relations, unchecked = _not_cleaned(spec.model)

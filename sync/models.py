@@ -1,4 +1,4 @@
-"""Sync state of one clinic: the change log in commit order, devices, pushed mutations, conflicts."""
+"""Sync state of one clinic: the change log in commit order, devices, push receipts, conflicts."""
 
 import uuid
 
@@ -54,9 +54,10 @@ class Device(models.Model):
 
 
 class PushedBatch(models.Model):
-    """What became of each mutation of one push, in seq order: the device's receipt, kept so a resent
-    mutation is answered with what happened to it the first time (and for tracing a device's history).
-    One row per batch rather than per mutation keeps a push of 500 to one small write."""
+    """What became of each mutation of one push, in seq order (the answers the device was sent): kept so
+    a resent mutation is answered with what happened to it the first time. One row per batch rather
+    than per mutation keeps a push of 500 to one small write. What a mutation changed is in the
+    record's revisions; receipts no device can ask about again are pruned (`receipts_prune`)."""
 
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="batches")
     first_seq = models.BigIntegerField()

@@ -95,8 +95,9 @@ def _runs(mutations: list[Mutation]) -> list[list[Mutation]]:
 
 
 def _apply_creates(actor: records.Actor, run: list[Mutation]) -> list[dict[str, Any]]:
-    """A run of creates in one go; if another writer took an id or a record number meanwhile, the run
-    is rolled back and applied one mutation at a time, which reports each clash as a refusal."""
+    """A run of creates in one go; if an id is already taken (by an earlier record, or by another writer
+    meanwhile) or a record number was taken meanwhile, the run is rolled back and applied one mutation
+    at a time, which reports each clash as a refusal."""
     items = [bulk.NewRecord(m.entity, m.record_id, m.fields, m.reason) for m in run]
     try:
         with transaction.atomic():

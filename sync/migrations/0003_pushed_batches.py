@@ -1,5 +1,7 @@
 """One receipt per pushed batch instead of one row per mutation; the receipts already kept move over
-(each becomes a batch of one), so a resent old mutation is still answered with what became of it."""
+(each becomes a batch of one), so a resent old mutation is still answered with what became of it.
+Receipts keep the answers only: the entity, record id and operation of each old row are not carried
+over (what an applied mutation changed is in the record's revisions)."""
 
 import django.db.models.deletion
 from django.db import migrations, models

@@ -39,7 +39,7 @@ def _mutations(world: dict[str, Any]) -> list[dict[str, Any]]:
         ("patient", _new(), {**patient, "medical_record_number": "KLINIK-7"}, ""),
         ("patient", _new(), {**patient, "nik": "123"}, ""),
         ("patient", p3, {**patient, "full_name": "Budi"}, ""),
-        ("patient", _new(), {**patient, "sex": "X"}, ""),
+        ("patient", world["patient"], {**patient, "sex": "X"}, ""),  # an id taken before the batch, refused
         ("patient", p3, {**patient}, ""),
         ("patient", _new(), {**patient, "sex": ["F"]}, ""),
         ("patient", _new(), {**patient, "colour": "blue"}, ""),
