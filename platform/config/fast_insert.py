@@ -36,6 +36,7 @@ def insert_rows(model: type[models.Model], instances: Sequence[models.Model]) ->
     now = timezone.now()
     stamp = (now, now.isoformat())
     lines = ["\t".join([convert(instance, stamp) for convert in converters]) for instance in instances]
+    connection.validate_no_broken_transaction()  # as the ORM's cursor does before any statement
     with connection.cursor() as cursor, connection.wrap_database_errors:  # Django's IntegrityError, as the ORM
         cursor.cursor.copy_expert(sql, io.StringIO("\n".join(lines) + "\n"))
 
@@ -81,13 +82,13 @@ def _converter(field: models.Field) -> Converter:
 
         return stamped
     if kind in _TEXT:
-        return lambda instance, _now: _escaped(getattr(instance, attname))
+        return lambda instance, _now: _escaped(getattr(instance, attname))  # the ORM makes a non-str value str
     if kind in _NUMBER:
         return lambda instance, _now: _number(getattr(instance, attname))
     if kind is models.BooleanField:
         return lambda instance, _now: _text(getattr(instance, attname))
     if kind is models.DateField:
-        return lambda instance, _now: _date(getattr(instance, attname))
+        return lambda instance, _now: _date(field, getattr(instance, attname))
     if kind is models.DateTimeField:
         return lambda instance, _now: _datetime(field, getattr(instance, attname))
     if kind is models.JSONField:
@@ -100,15 +101,19 @@ def _converter(field: models.Field) -> Converter:
 def _escaped(value: Any) -> str:
     if value is None:
         return NULL
-    return _text(value) if type(value) is not str or _NEEDS_ESCAPE.intersection(value) else value
+    if type(value) is not str:
+        return _text(str(value))
+    return _text(value) if _NEEDS_ESCAPE.intersection(value) else value
 
 
 def _number(value: Any) -> str:
     return NULL if value is None else _text(value)
 
 
-def _date(value: Any) -> str:
-    return value.isoformat() if type(value) is datetime.date else _text(value)
+def _date(field: models.Field, value: Any) -> str:
+    if type(value) is datetime.date:
+        return value.isoformat()
+    return _text(field.get_db_prep_save(value, connection))  # e.g. an aware datetime: its local date
 
 
 def _json(value: Any, encoder: type[json.JSONEncoder] | None) -> str:
@@ -135,6 +140,8 @@ def _text(value: Any) -> str:
         return "t" if value else "f"
     if isinstance(value, _AS_STR):
         return str(value)
+    if isinstance(value, float):
+        return repr(value)  # PostgreSQL reads Python's repr, including inf and nan
     if isinstance(value, Json):
         value = value.dumps(value.adapted)
     elif isinstance(value, _ISO):

@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 from config.fast_insert import insert_rows
 from records.models import Patient, Revision, Visit, VitalSigns
 from records.services import snapshot
+from sync.models import Change
 from tenants.accounts.models import Role, User
 
 pytestmark = pytest.mark.django_db
@@ -62,12 +63,28 @@ def test_values_come_back_as_the_orm_saves_them(alpha):
         assert instance.created_at is not None  # stamped on the instance, as pre_save does
         assert instance.created_at == instance.updated_at
 
+        # A date field given an aware datetime stores its date in the platform's zone, as the ORM does.
+        evening_utc = datetime.datetime(2026, 3, 2, 20, 0, tzinfo=datetime.UTC)  # 03:00 on the 3rd in Jakarta
+        orm, copied, _ = _saved_both_ways(
+            lambda: Patient(
+                id=uuid.uuid4(),
+                medical_record_number=f"FI-{next(numbers)}",
+                **{**patient_fields, "birth_date": evening_utc},
+            )
+        )
+        assert copied["birth_date"] == orm["birth_date"] == datetime.date(2026, 3, 3)
+
         patient = Patient.objects.get(full_name=TRICKY, medical_record_number="FI-1")
         naive = datetime.datetime(2026, 3, 2, 9, 30)  # the ORM makes it aware in the current time zone
         orm, copied, _ = _saved_both_ways(
             lambda: Visit(id=uuid.uuid4(), patient=patient, started_at=naive, created_by=user, updated_by=user)
         )
         assert copied["started_at"] == orm["started_at"] == timezone.make_aware(naive)
+        jakarta = datetime.datetime.fromisoformat("2026-03-02T09:30:00+07:00")
+        orm, copied, _ = _saved_both_ways(
+            lambda: Visit(id=uuid.uuid4(), patient=patient, started_at=jakarta, created_by=user, updated_by=user)
+        )
+        assert copied["started_at"] == orm["started_at"] == jakarta
 
         visit = Visit.objects.filter(patient=patient).first()
         orm, copied, _ = _saved_both_ways(
@@ -103,6 +120,21 @@ def test_values_come_back_as_the_orm_saves_them(alpha):
         assert copied["before"] is None
         assert orm["before"] is None
         assert copied["reason"] == TRICKY
+
+        seq = iter(range(10**9, 10**9 + 10))
+        orm, copied, _ = _saved_both_ways(
+            lambda: Change(entity="patient", record_id=uuid.uuid4(), seq=next(seq), version=3, voided=True),
+            key="seq",
+        )
+        (
+            orm.pop("id"),
+            copied.pop("id"),
+            orm.pop("record_id"),
+            copied.pop("record_id"),
+            orm.pop("seq"),
+            copied.pop("seq"),
+        )
+        assert copied == orm == {"entity": "patient", "version": 3, "voided": True}
 
 
 def test_a_nul_character_is_refused_rather_than_cut(alpha):

@@ -12,6 +12,8 @@ from records.models import Patient, Revision, Visit
 from sync import services
 from sync.models import Change, PushedBatch
 from sync.models import Device as DeviceRow
+from tests.records.conftest import ApiClient, login
+from tests.sync.device import Device as DeviceClient
 
 pytestmark = pytest.mark.django_db
 
@@ -313,15 +315,35 @@ def test_old_receipts_are_pruned_only_once_no_device_can_resend_them(alpha, devi
         assert services.receipts_prune(older_than=datetime.timedelta(days=1000)) == 0  # young ones stay
 
 
-def test_the_prune_command_runs_in_every_clinic(alpha, beta, device):
+def test_a_receipt_reaching_past_held_from_is_kept(alpha, device):
     phone = device("frontdesk")
-    phone.create("patient", PATIENT)
-    phone.push()
-    phone.create("patient", {**PATIENT, "full_name": "Budi"})
-    phone.push()
+    for name in ("Ani", "Budi", "Citra"):
+        phone.create("patient", {**PATIENT, "full_name": name})
+    sent = list(phone.outbox)
+    phone.push()  # receipt 1-3
+    phone.create("patient", {**PATIENT, "full_name": "Dewi"})
+    # A resend from seq 2 (as a device does whose answers to 2 and 3 were lost): it still holds 2 and 3.
+    body = {"device_id": phone.device_id, "mutations": sent[1:] + phone.outbox}
+    assert phone.api.post("/api/sync/push", body).status_code == 200
     with schema_context(alpha.clinic.schema_name):
-        PushedBatch.objects.update(received_at=timezone.now() - datetime.timedelta(days=10))
+        assert DeviceRow.objects.get(pk=phone.device_id).held_from == 2
+        PushedBatch.objects.update(received_at=timezone.now() - datetime.timedelta(days=100))
+        assert services.receipts_prune(older_than=datetime.timedelta(days=90)) == 0
+        assert list(PushedBatch.objects.order_by("first_seq").values_list("first_seq", "last_seq")) == [(1, 3), (4, 4)]
+
+
+def test_the_prune_command_runs_in_every_clinic(alpha, beta, device):
+    at_beta = DeviceClient(ApiClient(login(beta.host, beta.email("frontdesk"))))
+    for clinic_device in (device("frontdesk"), at_beta):
+        clinic_device.create("patient", PATIENT)
+        clinic_device.push()
+        clinic_device.create("patient", {**PATIENT, "full_name": "Budi"})
+        clinic_device.push()
+    for clinic in (alpha, beta):
+        with schema_context(clinic.clinic.schema_name):
+            PushedBatch.objects.update(received_at=timezone.now() - datetime.timedelta(days=10))
     out = io.StringIO()
     call_command("prune_sync_receipts", "--days", "7", stdout=out)
     assert f"{alpha.clinic.schema_name}: 1 receipts deleted" in out.getvalue()
-    assert "Done: 1 receipts" in out.getvalue()
+    assert f"{beta.clinic.schema_name}: 1 receipts deleted" in out.getvalue()
+    assert "Done: 2 receipts" in out.getvalue()

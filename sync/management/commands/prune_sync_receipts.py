@@ -4,7 +4,8 @@ clinic. Run it daily (Heroku Scheduler: `python manage.py prune_sync_receipts`);
 
 import datetime
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 from django_tenants.utils import schema_context
 
 from sync.services import receipts_prune
@@ -22,11 +23,18 @@ class Command(BaseCommand):
             self.stderr.write("--days must be 1 or more.")
             raise SystemExit(2)
         clinics = Clinic.objects.exclude(status__in=[Clinic.Status.TEMPLATE, Clinic.Status.PLATFORM])
-        total = 0
+        total, failed = 0, []
         for clinic in clinics.order_by("schema_name"):
-            with schema_context(clinic.schema_name):
-                deleted = receipts_prune(older_than=datetime.timedelta(days=days))
+            try:
+                with schema_context(clinic.schema_name):
+                    deleted = receipts_prune(older_than=datetime.timedelta(days=days))
+            except DatabaseError as error:  # one clinic's trouble does not stop the others
+                failed.append(clinic.schema_name)
+                self.stderr.write(f"{clinic.schema_name}: not pruned ({error})")
+                continue
             total += deleted
             if deleted:
                 self.stdout.write(f"{clinic.schema_name}: {deleted} receipts deleted")
         self.stdout.write(f"Done: {total} receipts older than {days} days deleted.")
+        if failed:
+            raise CommandError(f"Not pruned: {', '.join(failed)}")
