@@ -11,7 +11,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from records import access
-from records.serializers import output_for
+from records.serializers import output_for, rows_of
 from records.specs import SPECS
 from sync.changelog import current_seq
 from sync.models import Change, Conflict, Device
@@ -97,8 +97,7 @@ def _changes_of(rows: list[Change], user: User) -> list[dict[str, Any]]:
         if entity == "visit":
             queryset = queryset.select_related("practitioner")
         instances = list(queryset)
-        # One serializer for the whole list: a serializer per record copies its fields each time.
-        for instance, data in zip(instances, output_for(entity, user)(instances, many=True).data, strict=True):
+        for instance, data in zip(instances, rows_of(output_for(entity, user), instances), strict=True):
             records[(entity, instance.pk)] = data
     changes = []
     for row in rows:
