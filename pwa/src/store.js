@@ -22,6 +22,10 @@ export function openStore(clinic, userId) {
     conflicts: 'id, record_id',
     meta: 'key',
   });
+  // Version 2: patients in name order (the list the app opens on), without reading every patient.
+  db.version(2)
+    .stores({ records: 'id, entity, [entity+parent], [entity+sortName]' })
+    .upgrade((tx) => tx.table('records').where('entity').equals('patient').modify((row) => { indexPatient(row); }));
   return db;
 }
 
@@ -45,8 +49,20 @@ export function view(row) {
 }
 
 /** What patient search matches: name, medical record number and NIK, lower-cased. */
-export function searchText(data) {
+function searchText(data) {
   return [data.full_name, data.medical_record_number, data.nik].filter(Boolean).join(' ').toLowerCase();
+}
+
+/** Sets a patient row's keys from what the person sees: `search`, and `sortName` (the name-ordered
+ * index holds patients that are not voided, so the list is read in order and counted from it).
+ * Call it whenever a patient row's server copy or pending values change. Other rows pass unchanged. */
+export function indexPatient(row) {
+  if (row.entity !== 'patient') return row;
+  const shown = view(row);
+  row.search = searchText(shown);
+  if (shown.voided_at) delete row.sortName;
+  else row.sortName = (shown.full_name || '').normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase();
+  return row;
 }
 
 /**
@@ -55,10 +71,13 @@ export function searchText(data) {
  */
 export async function writeChanges(db, changes) {
   return db.transaction('rw', db.records, db.outbox, db.failed, db.meta, async () => {
-    let seq = await getMeta(db, 'nextSeq', 1);
-    for (const change of changes) {
-      const existing = await db.records.get(change.id);
-      const row = existing || { id: change.id, entity: change.entity, parent: null, server: null, version: 0, local: null };
+    // All reads at once, then all writes at once: each awaited request is a round trip to the
+    // browser's database, and a save waits for them one after another otherwise.
+    const ids = [...new Set(changes.map((change) => change.id))];
+    const [firstSeq, existing] = await Promise.all([getMeta(db, 'nextSeq', 1), db.records.bulkGet(ids)]);
+    const rows = new Map(ids.map((id, index) => [id, existing[index]]));
+    const entries = changes.map((change, index) => {
+      const row = rows.get(change.id) || { id: change.id, entity: change.entity, parent: null, server: null, version: 0, local: null };
       if (change.op === 'void') {
         row.local = { ...(row.local || {}), voided_at: new Date().toISOString(), void_reason: change.reason };
       } else {
@@ -66,16 +85,18 @@ export async function writeChanges(db, changes) {
       }
       const parentField = PARENT[change.entity];
       if (parentField && change.fields && change.fields[parentField]) row.parent = change.fields[parentField];
-      if (change.entity === 'patient') row.search = searchText(view(row));
-      await db.records.put(row);
-      await db.outbox.add({
-        seq, entity: change.entity, record_id: change.id, op: change.op, base_version: row.version || 0,
+      rows.set(change.id, indexPatient(row));
+      return {
+        seq: firstSeq + index, entity: change.entity, record_id: change.id, op: change.op, base_version: row.version || 0,
         fields: change.op === 'void' ? {} : change.fields, reason: change.reason || '', at: Date.now(),
-      });
-      await db.failed.where('record_id').equals(change.id).delete();
-      seq += 1;
-    }
-    await setMeta(db, 'nextSeq', seq);
+      };
+    });
+    await Promise.all([
+      db.records.bulkPut([...rows.values()]),
+      db.outbox.bulkAdd(entries),
+      db.failed.where('record_id').anyOf(ids).delete(),
+      setMeta(db, 'nextSeq', firstSeq + changes.length),
+    ]);
   });
 }
 
@@ -121,7 +142,7 @@ export async function discardFailed(db, seq) {
     if (!row) return;
     row.local = await rebuildLocal(db, row.id);
     if (!row.server && !row.local) await db.records.delete(row.id);
-    else await db.records.put(row);
+    else await db.records.put(indexPatient(row));
   });
 }
 
@@ -143,12 +164,17 @@ export async function children(db, entity, parentId) {
 
 export async function searchPatients(db, query, limit = 50) {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  const name = (row) => (row.local?.full_name ?? row.server?.full_name ?? '');
+  if (!words.length) {
+    const listed = () => db.records.where('[entity+sortName]').between(['patient', Dexie.minKey], ['patient', Dexie.maxKey]);
+    const [first, total] = await Promise.all([listed().limit(limit).toArray(), listed().count()]);
+    return { matches: first.sort((a, b) => name(a).localeCompare(name(b))).map(view), total };
+  }
   const matches = [];
   await db.records.where('entity').equals('patient').each((row) => {
     if (row.local?.voided_at || row.server?.voided_at) return;
     if (words.every((word) => (row.search || '').includes(word))) matches.push(row);
   });
-  const name = (row) => (row.local?.full_name ?? row.server?.full_name ?? '');
   matches.sort((a, b) => name(a).localeCompare(name(b)));
   return { matches: matches.slice(0, limit).map(view), total: matches.length };
 }

@@ -1,7 +1,7 @@
 // The sync client (SYNC-PROTOCOL.md): push the outbox in order, then pull until `has_more` is false.
 // Retries resend the same seqs (the server answers "duplicate"); a pull never overwrites a pending edit;
 // one sync at a time per database (Web Locks), so two tabs never interleave.
-import { PARENT, getMeta, mutationValues, rebuildLocal, searchText, setMeta } from './store.js';
+import { PARENT, getMeta, indexPatient, mutationValues, rebuildLocal, setMeta } from './store.js';
 
 const BATCH = 500;
 const PULL_LIMIT = 1000;
@@ -65,7 +65,7 @@ async function applyPushResults(db, batch, results) {
       const row = await db.records.get(id);
       if (!row) continue;
       row.local = await rebuildLocal(db, id);
-      await db.records.put(row);
+      await db.records.put(indexPatient(row));
     }
   });
 }
@@ -88,7 +88,7 @@ async function resetCopy(db) {
     await db.conflicts.clear();
     const rows = await db.records.toArray();
     await db.records.bulkDelete(rows.filter((row) => !row.local).map((row) => row.id));
-    await db.records.bulkPut(rows.filter((row) => row.local).map((row) => ({ ...row, server: null })));
+    await db.records.bulkPut(rows.filter((row) => row.local).map((row) => indexPatient({ ...row, server: null })));
     await setMeta(db, 'cursor', 0);
   });
 }
@@ -117,8 +117,7 @@ async function applyPullPage(db, body, seen) {
       row.version = change.version;
       const parentField = PARENT[change.entity];
       row.parent = parentField ? change.data[parentField] : null;
-      if (change.entity === 'patient') row.search = searchText({ ...change.data, ...(row.local || {}) });
-      return row;
+      return indexPatient(row);
     });
     await db.records.bulkPut(rows);
     if (conflicts.length) await db.conflicts.bulkPut(conflicts);

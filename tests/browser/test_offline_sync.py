@@ -460,3 +460,101 @@ def test_the_first_download_shows_its_progress_and_is_counted_once(browser, live
     assert set(received) <= {40, 80, 120}
     assert page.locator("[role=progressbar]").count() == 0  # gone when the download is done
     context.close()
+
+
+def _sign_in(context, base, email):
+    page = context.new_page()
+    page.goto(f"{base}/accounts/login/?next=/app/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/app/**")
+    wait_synced(page)
+    return page
+
+
+def _listed_names(page):
+    page.wait_for_selector("#patient-list li")
+    return page.eval_on_selector_all("#patient-list li[data-id] strong", "(names) => names.map((n) => n.innerText)")
+
+
+VOID_FIRST_JS = """
+async () => {
+  const rows = await emr.db.records.where('entity').equals('patient').toArray();
+  rows.sort((a, b) => a.server.full_name.localeCompare(b.server.full_name));
+  await emr.save([{entity: 'patient', id: rows[0].id, op: 'void', reason: 'Pasien ganda'}]);
+  return rows[0].server.full_name;
+}
+"""
+
+
+def test_the_patient_list_opens_in_name_order_without_voided_patients(browser, live_url, downloaded_clinic):
+    """The list the app opens on is read from a name-ordered index (not by reading every patient)."""
+    context = browser.new_context(locale="en-US", service_workers="block")
+    base = live_url.format(f"{downloaded_clinic.subdomain}.")
+    page = _sign_in(context, base, downloaded_clinic.email("doctor"))
+    names = page.evaluate(
+        "async () => (await emr.db.records.where('entity').equals('patient').toArray()).map((r) => r.server.full_name)"
+    )
+    listed = _listed_names(page)
+    assert len(listed) == 50
+    assert listed == sorted(names, key=lambda name: name.lower())
+    voided = page.evaluate(VOID_FIRST_JS)
+    page.reload()
+    wait_synced(page)
+    listed = _listed_names(page)
+    assert len(listed) == 49
+    assert voided not in listed
+    assert page.locator("#patient-list li.muted").count() == 0  # no "more": every patient is listed
+    context.close()
+
+
+# A device's database as the app's first version left it (Dexie's version 1 is IndexedDB version 10),
+# holding a patient saved before the name-ordered index existed.
+VERSION_1_DATABASE_JS = """
+async ({name, patient}) => {
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open(name, 10);
+    request.onupgradeneeded = () => {
+      const idb = request.result;
+      const records = idb.createObjectStore('records', {keyPath: 'id'});
+      records.createIndex('entity', 'entity');
+      records.createIndex('[entity+parent]', ['entity', 'parent']);
+      for (const store of ['outbox', 'failed']) idb.createObjectStore(store, {keyPath: 'seq'}).createIndex('record_id', 'record_id');
+      idb.createObjectStore('conflicts', {keyPath: 'id'}).createIndex('record_id', 'record_id');
+      idb.createObjectStore('meta', {keyPath: 'key'});
+    };
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  await new Promise((resolve, reject) => {
+    const tx = db.transaction('records', 'readwrite');
+    tx.objectStore('records').put({id: patient, entity: 'patient', parent: null, version: 1, local: null,
+      server: {id: patient, full_name: 'Aaa Lama', birth_date: '1950-01-01', sex: 'F'}, search: 'aaa lama'});
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+  });
+  db.close();
+}
+"""
+
+
+def test_a_database_of_the_first_version_is_upgraded_and_lists_its_patients(browser, live_url, downloaded_clinic):
+    context = browser.new_context(locale="en-US", service_workers="block")
+    base = live_url.format(f"{downloaded_clinic.subdomain}.")
+    with schema_context(downloaded_clinic.clinic.schema_name):
+        from tenants.accounts.models import User
+
+        owner = User.objects.get(email=downloaded_clinic.email("owner")).pk
+    name = f"emr:{downloaded_clinic.subdomain}:{owner}"
+    page = context.new_page()
+    page.goto(f"{base}/accounts/login/")
+    patient = str(uuid.uuid4())
+    page.evaluate(VERSION_1_DATABASE_JS, {"name": name, "patient": patient})
+    page.close()
+    page = _sign_in(context, base, downloaded_clinic.email("owner"))
+    assert page.evaluate("emr.db.name") == name
+    assert page.evaluate("emr.db.verno") == 2
+    assert page.evaluate("async (id) => (await emr.db.records.get(id)).sortName", patient) == "aaa lama"
+    assert _listed_names(page)[0] == "Aaa Lama"
+    context.close()
