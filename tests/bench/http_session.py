@@ -12,6 +12,7 @@ from typing import Any
 
 class HttpSession:
     def __init__(self, *, port: int, host: str) -> None:
+        self.port = port
         self.host = f"{host}:{port}"
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         self.cookies: dict[str, str] = {}

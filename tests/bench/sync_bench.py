@@ -9,6 +9,7 @@ Runs in a scratch database; prints figures; asserts nothing about time. The brow
 
 import os
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -33,6 +34,28 @@ def _patient(n: int) -> dict:
     return {"full_name": f"Pasien Bench {n}", "birth_date": "1990-01-02", "sex": "F", "phone": "0812"}
 
 
+def _push_patients(client: HttpSession, count: int, batch: int) -> None:
+    """`count` patient creates from a new device, `batch` per push."""
+    device = f"bench-{batch}-{uuid.uuid4().hex[:8]}"
+    seq = 1
+    while seq <= count:
+        mutations = [
+            {
+                "seq": s,
+                "entity": "patient",
+                "record_id": str(uuid.uuid4()),
+                "op": "create",
+                "base_version": 0,
+                "fields": _patient(s),
+            }
+            for s in range(seq, min(seq + batch, count + 1))
+        ]
+        status, body = client.post_json("/api/sync/push", {"device_id": device, "mutations": mutations})
+        assert status == 200, body
+        assert body["results"][-1]["status"] == "applied", body["results"][-1]
+        seq += len(mutations)
+
+
 def run() -> None:
     clinic = bench_clinic()
     port = free_port()
@@ -52,27 +75,19 @@ def _push_and_pull(client: HttpSession, clinic: object) -> None:
     print(f"Sync benchmarks over HTTP to gunicorn ({os.cpu_count()} cores)")
     print(f"Push {PUSHES} patient creates through HTTP (validation, revision, change log, last_seq):")
     for batch in BATCHES:
-        device = f"bench-{batch}-{uuid.uuid4().hex[:8]}"
-        seq = 1
         start = time.perf_counter()
-        while seq <= PUSHES:
-            mutations = [
-                {
-                    "seq": s,
-                    "entity": "patient",
-                    "record_id": str(uuid.uuid4()),
-                    "op": "create",
-                    "base_version": 0,
-                    "fields": _patient(s),
-                }
-                for s in range(seq, min(seq + batch, PUSHES + 1))
-            ]
-            status, body = client.post_json("/api/sync/push", {"device_id": device, "mutations": mutations})
-            assert status == 200, body
-            assert body["results"][-1]["status"] == "applied", body["results"][-1]
-            seq += len(mutations)
-        elapsed = time.perf_counter() - start
-        print(f"  batch {batch:>3}: {PUSHES / elapsed:8,.0f} mutations/s")
+        _push_patients(client, PUSHES, batch)
+        print(f"  batch {batch:>3}: {PUSHES / (time.perf_counter() - start):8,.0f} mutations/s")
+    # Two devices at once (a clinic has several): the server's throughput when requests overlap.
+    second = HttpSession(port=client.port, host="bench.localhost")
+    second.sign_in("nurse@bench.test", BENCH_PASSWORD)
+    threads = [threading.Thread(target=_push_patients, args=(each, PUSHES // 2, 500)) for each in (client, second)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(f"  batch 500, two devices at once: {PUSHES // 2 * 2 / (time.perf_counter() - start):8,.0f} mutations/s")
 
     with schema_context(clinic.schema_name), connection.cursor() as cursor:
         cursor.execute("CREATE TEMP TABLE raw_patient (LIKE records_patient INCLUDING DEFAULTS)")
