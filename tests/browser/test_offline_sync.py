@@ -408,6 +408,28 @@ def test_background_sync_pushes_with_no_page_open(browser, live_url, gamma):
     context.close()
 
 
+def test_background_sync_when_signed_out_keeps_the_change_for_the_next_sign_in(browser, live_url, gamma):
+    """The session ended meanwhile: the worker syncs nothing and loses nothing; after signing in
+    again, the app pushes the change."""
+    context, page = open_app(browser, live_url, gamma, role="nurse")
+    go_offline(context, page)
+    patient = page.evaluate("emr.randomId()")
+    page.evaluate(
+        "(id) => emr.save([{entity: 'patient', id, op: 'create', fields: {full_name: 'Sesi Habis', birth_date: '1981-02-03', sex: 'F'}}])",
+        patient,
+    )
+    page.wait_for_function("emr.stats.pending === 1")
+    page.close()
+    context.clear_cookies()  # signed out (the session cookie is gone)
+    context.set_offline(False)
+    time.sleep(3)  # the Background Sync event fires and finds nobody signed in
+    assert in_gamma(gamma, lambda: Patient.objects.filter(pk=patient).count()) == 0
+    page = _sign_in(context, live_url.format(f"{gamma.subdomain}."), gamma.email("nurse"))
+    assert in_gamma(gamma, lambda: Patient.objects.filter(pk=patient).count()) == 1
+    assert device_records(page, [patient])[0]["local"] is None
+    context.close()
+
+
 # Before the app starts: a small page size (so the download takes several pages), and every progress
 # bar the page shows, as [received, total].
 PROGRESS_PROBE_JS = """
