@@ -3,6 +3,7 @@ documented input of each kind (parsing and checks themselves are in records.serv
 
 import functools
 import zoneinfo
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -134,17 +135,18 @@ def rows_of(output: type[serializers.ModelSerializer], instances: list[Any]) -> 
 
 
 _SKIP = object()
+Reader = Callable[[Any], Any]  # a record -> its field's rendered value (or _SKIP)
 
 
 @functools.cache
-def _readers(output: type[serializers.ModelSerializer]) -> tuple[tuple[str, Any], ...]:
+def _readers(output: type[serializers.ModelSerializer]) -> tuple[tuple[str, Reader], ...]:
     model_fields = {field.name: field for field in output.Meta.model._meta.concrete_fields}
     return tuple(
         (name, _reader(field, model_fields)) for name, field in output().fields.items() if not field.write_only
     )
 
 
-def _reader(field: serializers.Field, model_fields: dict[str, models.Field]) -> Any:
+def _reader(field: serializers.Field, model_fields: dict[str, models.Field]) -> Reader:
     source = field.source_attrs[0] if len(field.source_attrs) == 1 else None
     model_field = model_fields.get(source)
     if model_field is not None and isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is None:
