@@ -60,9 +60,14 @@ def records_create_many(*, actor: Actor, items: list[NewRecord]) -> list[Outcome
     accepted: list[tuple[ClinicalRecord, str, str]] = []  # record, revision action, reason
     for item in items:
         try:
-            instance, action = _prepare(item, actor, known)
+            _precheck(item, actor, known)
         except (ValidationError, PermissionDenied, DuplicateRecordError) as exc:
-            outcomes.append(_as_record_create_refuses(item, actor, exc))
+            outcomes.append(exc)
+            continue
+        try:
+            instance, action = _prepare(item, actor, known)
+        except (ValidationError, PermissionDenied) as exc:
+            outcomes.append(DuplicateRecordError() if _taken(item) else exc)
             continue
         known.add(instance)
         accepted.append((instance, action, item.reason))
@@ -72,33 +77,24 @@ def records_create_many(*, actor: Actor, items: list[NewRecord]) -> list[Outcome
     return outcomes
 
 
-def _as_record_create_refuses(item: NewRecord, actor: Actor, refusal: Exception) -> Exception:
-    """`record_create` checks an id against the database right after the role and the reason, before
-    any value; the batch does not look ids up beforehand (see `_Known.created_in_batch`), so a refused
-    record is looked up here: one query per refusal, and refusals are rare."""
-    if isinstance(refusal, DuplicateRecordError) or _refused_before_the_id_check(item, actor):
-        return refusal
-    if spec_for(item.entity).model.objects.filter(pk=item.record_id).exists():
-        return DuplicateRecordError()
-    return refusal
-
-
-def _refused_before_the_id_check(item: NewRecord, actor: Actor) -> bool:
-    try:
-        access.check_can_write(actor.user, item.entity, set(item.data))
-        _check_reason_length(item.reason)
-    except (ValidationError, PermissionDenied):
-        return True
-    return False
-
-
-def _prepare(item: NewRecord, actor: Actor, known: "_Known") -> tuple[ClinicalRecord, str]:
-    """The record built and checked as `record_create` would, without writing it."""
-    spec = spec_for(item.entity)
+def _precheck(item: NewRecord, actor: Actor, known: "_Known") -> None:
+    """What `record_create` checks before the record's values: role, reason, and the id (here only
+    against this batch; see `_Known.created_in_batch`)."""
     access.check_can_write(actor.user, item.entity, set(item.data))
     _check_reason_length(item.reason)
     if known.created_in_batch(item.entity, item.record_id):
         raise DuplicateRecordError
+
+
+def _taken(item: NewRecord) -> bool:
+    """A record refused for its values whose id is already in the database: `record_create` would have
+    answered "duplicate" before reading the values. One query per refusal; refusals are rare."""
+    return spec_for(item.entity).model.objects.filter(pk=item.record_id).exists()
+
+
+def _prepare(item: NewRecord, actor: Actor, known: "_Known") -> tuple[ClinicalRecord, str]:
+    """The record built and checked (after `_precheck`) as `record_create` would, without writing it."""
+    spec = spec_for(item.entity)
     instance = spec.model(id=item.record_id, created_by=actor.user, updated_by=actor.user, version=1)
     for name, value in parse_all(spec, item.data, known.related).items():
         setattr(instance, name, value)

@@ -23,7 +23,7 @@ from config.api_errors import ConflictError
 from records import access, icd10
 from records.models import ChartAccess, ClinicalRecord, Diagnosis, MedicalRecordCounter, Patient, Revision, Visit
 from records.signals import record_written
-from records.specs import SPECS, EntitySpec, entity_of, spec_for
+from records.specs import EntitySpec, entity_of, spec_for
 from tenants.accounts.models import User
 
 MRN_PREFIX = "RM"
@@ -73,7 +73,8 @@ def json_value(value: Any, field: models.Field | None = None) -> Any:
 
 
 def snapshot(instance: ClinicalRecord) -> dict[str, Any]:
-    values = {name: json_value(field.value_from_object(instance), field) for name, field in _fields_of(type(instance))}
+    fields = _fields_of(entity_of(instance))
+    values = {name: json_value(field.value_from_object(instance), field) for name, field in fields}
     if isinstance(instance, Diagnosis):
         values["title"] = instance.title
     values["voided"] = instance.is_voided
@@ -83,8 +84,8 @@ def snapshot(instance: ClinicalRecord) -> dict[str, Any]:
 
 
 @functools.cache
-def _fields_of(model: type[ClinicalRecord]) -> tuple[tuple[str, models.Field], ...]:
-    spec = next(spec for spec in SPECS.values() if issubclass(model, spec.model))
+def _fields_of(entity: str) -> tuple[tuple[str, models.Field], ...]:
+    spec = spec_for(entity)
     return tuple((name, _field(spec, name)) for name in spec.fields)
 
 

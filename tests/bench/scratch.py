@@ -26,23 +26,18 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
-def _admin_sql(url: str, statement: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(_with_database(url, "postgres"))
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute(statement)
-    conn.close()
-
-
 @contextlib.contextmanager
 def scratch_database(suffix: str) -> Iterator[None]:
     """Point DATABASE_URL at a fresh `<db>_<suffix>` database, set Django up, drop it afterwards."""
+    import dj_database_url
+
+    from config.database_admin import create_database, drop_database_if_exists
+
     base = _base_url()
-    name = (urlsplit(base).path.lstrip("/") or "clinic_platform") + f"_{suffix}"
-    _admin_sql(base, f'DROP DATABASE IF EXISTS "{name}"')
-    _admin_sql(base, f'CREATE DATABASE "{name}"')
+    server = dj_database_url.parse(base)
+    name = (server["NAME"] or "clinic_platform") + f"_{suffix}"
+    drop_database_if_exists(server, name)
+    create_database(server, name)
     os.environ["DATABASE_URL"] = _with_database(base, name)
     try:
         import logging
@@ -63,7 +58,7 @@ def scratch_database(suffix: str) -> Iterator[None]:
         from django.db import connections
 
         connections.close_all()
-        _admin_sql(base, f'DROP DATABASE IF EXISTS "{name}"')
+        drop_database_if_exists(server, name)
 
 
 BENCH_PASSWORD = "bench-pass-2026"

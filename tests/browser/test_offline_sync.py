@@ -51,19 +51,24 @@ def open_app(browser, live_url, clinic, role="doctor", service_workers="allow"):
     `service_workers="block"` Playwright's page.route sees the app's requests (a test of the network)."""
     context = browser.new_context(locale="en-US", service_workers=service_workers)
     context.set_default_timeout(20_000)
-    page = context.new_page()
-    base = live_url.format(f"{clinic.subdomain}.")
-    page.goto(f"{base}/accounts/login/?next=/app/")
-    page.fill("input[name=login]", clinic.email(role))
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/app/**")
-    wait_synced(page)
+    page = sign_in(context, live_url.format(f"{clinic.subdomain}."), clinic.email(role))
     if service_workers == "allow":
         page.evaluate("navigator.serviceWorker.ready")
         page.reload()  # now controlled by the service worker
         wait_synced(page)
     return context, page
+
+
+def sign_in(context, base, email):
+    """A new page of `context` signed in at the clinic at `base`, with the app open and synced."""
+    page = context.new_page()
+    page.goto(f"{base}/accounts/login/?next=/app/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/app/**")
+    wait_synced(page)
+    return page
 
 
 def wait_until(check, timeout=30.0):
@@ -380,18 +385,25 @@ def test_a_clinic_database_is_named_for_the_clinic_and_user(browser, live_url, g
     context.close()
 
 
-def test_background_sync_pushes_with_no_page_open(browser, live_url, gamma):
-    """Saved offline, app closed: when the link returns, Chromium fires the Background Sync event the
-    save registered, and the service worker pushes by itself (no window of the app is open)."""
-    context, page = open_app(browser, live_url, gamma, role="nurse")
+def saved_offline_then_closed(browser, live_url, clinic, full_name):
+    """A nurse's device that registered a patient offline, then closed the app (no page left open);
+    the context stays offline. Returns the context and the patient's id."""
+    context, page = open_app(browser, live_url, clinic, role="nurse")
     go_offline(context, page)
     patient = page.evaluate("emr.randomId()")
     page.evaluate(
-        "(id) => emr.save([{entity: 'patient', id, op: 'create', fields: {full_name: 'Tanpa Jendela', birth_date: '1980-05-06', sex: 'M'}}])",
-        patient,
+        "([id, full_name]) => emr.save([{entity: 'patient', id, op: 'create', fields: {full_name, birth_date: '1980-05-06', sex: 'M'}}])",
+        [patient, full_name],
     )
     page.wait_for_function("emr.stats.pending === 1")
     page.close()
+    return context, patient
+
+
+def test_background_sync_pushes_with_no_page_open(browser, live_url, gamma):
+    """Saved offline, app closed: when the link returns, Chromium fires the Background Sync event the
+    save registered, and the service worker pushes by itself (no window of the app is open)."""
+    context, patient = saved_offline_then_closed(browser, live_url, gamma, "Tanpa Jendela")
     assert context.pages == []
     assert in_gamma(gamma, lambda: Patient.objects.filter(pk=patient).count()) == 0
     context.set_offline(False)
@@ -408,23 +420,15 @@ def test_background_sync_pushes_with_no_page_open(browser, live_url, gamma):
     context.close()
 
 
-def test_background_sync_when_signed_out_keeps_the_change_for_the_next_sign_in(browser, live_url, gamma):
+def test_background_sync_when_signed_out_keeps_the_change_for_the_nextsign_in(browser, live_url, gamma):
     """The session ended meanwhile: the worker syncs nothing and loses nothing; after signing in
     again, the app pushes the change."""
-    context, page = open_app(browser, live_url, gamma, role="nurse")
-    go_offline(context, page)
-    patient = page.evaluate("emr.randomId()")
-    page.evaluate(
-        "(id) => emr.save([{entity: 'patient', id, op: 'create', fields: {full_name: 'Sesi Habis', birth_date: '1981-02-03', sex: 'F'}}])",
-        patient,
-    )
-    page.wait_for_function("emr.stats.pending === 1")
-    page.close()
+    context, patient = saved_offline_then_closed(browser, live_url, gamma, "Sesi Habis")
     context.clear_cookies()  # signed out (the session cookie is gone)
     context.set_offline(False)
     time.sleep(3)  # the Background Sync event fires and finds nobody signed in
     assert in_gamma(gamma, lambda: Patient.objects.filter(pk=patient).count()) == 0
-    page = _sign_in(context, live_url.format(f"{gamma.subdomain}."), gamma.email("nurse"))
+    page = sign_in(context, live_url.format(f"{gamma.subdomain}."), gamma.email("nurse"))
     assert in_gamma(gamma, lambda: Patient.objects.filter(pk=patient).count()) == 1
     assert device_records(page, [patient])[0]["local"] is None
     context.close()
@@ -462,14 +466,7 @@ def test_the_first_download_shows_its_progress_and_is_counted_once(browser, live
     context.add_init_script(PROGRESS_PROBE_JS)
     pulls = []
     context.on("request", lambda request: pulls.append(request.url) if "/api/sync/pull" in request.url else None)
-    page = context.new_page()
-    base = live_url.format(f"{downloaded_clinic.subdomain}.")
-    page.goto(f"{base}/accounts/login/?next=/app/")
-    page.fill("input[name=login]", downloaded_clinic.email("nurse"))
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/app/**")
-    wait_synced(page)
+    page = sign_in(context, live_url.format(f"{downloaded_clinic.subdomain}."), downloaded_clinic.email("nurse"))
     assert page.evaluate("emr.db.records.count()") == 150
     assert len(pulls) == 4  # 40 + 40 + 40 + 30
     assert "count=1" in pulls[0]
@@ -482,17 +479,6 @@ def test_the_first_download_shows_its_progress_and_is_counted_once(browser, live
     assert set(received) <= {40, 80, 120}
     assert page.locator("[role=progressbar]").count() == 0  # gone when the download is done
     context.close()
-
-
-def _sign_in(context, base, email):
-    page = context.new_page()
-    page.goto(f"{base}/accounts/login/?next=/app/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/app/**")
-    wait_synced(page)
-    return page
 
 
 def _listed_names(page):
@@ -514,7 +500,7 @@ def test_the_patient_list_opens_in_name_order_without_voided_patients(browser, l
     """The list the app opens on is read from a name-ordered index (not by reading every patient)."""
     context = browser.new_context(locale="en-US", service_workers="block")
     base = live_url.format(f"{downloaded_clinic.subdomain}.")
-    page = _sign_in(context, base, downloaded_clinic.email("doctor"))
+    page = sign_in(context, base, downloaded_clinic.email("doctor"))
     names = page.evaluate(
         "async () => (await emr.db.records.where('entity').equals('patient').toArray()).map((r) => r.server.full_name)"
     )
@@ -574,7 +560,7 @@ def test_a_database_of_the_first_version_is_upgraded_and_lists_its_patients(brow
     patient = str(uuid.uuid4())
     page.evaluate(VERSION_1_DATABASE_JS, {"name": name, "patient": patient})
     page.close()
-    page = _sign_in(context, base, downloaded_clinic.email("owner"))
+    page = sign_in(context, base, downloaded_clinic.email("owner"))
     assert page.evaluate("emr.db.name") == name
     assert page.evaluate("emr.db.verno") == 2
     assert page.evaluate("async (id) => (await emr.db.records.get(id)).sortName", patient) == "aaa lama"

@@ -24,6 +24,14 @@ def _columns(instance: models.Model) -> dict[str, object]:
     return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
 
 
+def _patient(user: User, number: str, **values: object) -> Patient:
+    """An unsaved patient with every required value, record number `number`."""
+    defaults = {"full_name": "Siti", "birth_date": datetime.date(1990, 1, 2), "sex": "F"}
+    return Patient(
+        id=uuid.uuid4(), medical_record_number=number, created_by=user, updated_by=user, **{**defaults, **values}
+    )
+
+
 def _saved_both_ways(make, key: str = "pk"):
     """The same row saved by the ORM and by insert_rows, each read back from the database (found by
     `key`: insert_rows does not return ids the database makes)."""
@@ -42,17 +50,9 @@ def _saved_both_ways(make, key: str = "pk"):
 def test_values_come_back_as_the_orm_saves_them(alpha):
     with schema_context(alpha.clinic.schema_name):
         user = User.objects.get(email=alpha.email(Role.DOCTOR))
-        patient_fields = {
-            "full_name": TRICKY,
-            "birth_date": datetime.date(1990, 1, 2),
-            "sex": "F",
-            "address": "\\N",
-            "created_by": user,
-            "updated_by": user,
-        }
         numbers = iter(range(10**6))
         orm, copied, instance = _saved_both_ways(
-            lambda: Patient(id=uuid.uuid4(), medical_record_number=f"FI-{next(numbers)}", **patient_fields)
+            lambda: _patient(user, f"FI-{next(numbers)}", full_name=TRICKY, address="\\N")
         )
         for row in (orm, copied):
             row.pop("id"), row.pop("medical_record_number"), row.pop("created_at"), row.pop("updated_at")
@@ -66,11 +66,7 @@ def test_values_come_back_as_the_orm_saves_them(alpha):
         # A date field given an aware datetime stores its date in the platform's zone, as the ORM does.
         evening_utc = datetime.datetime(2026, 3, 2, 20, 0, tzinfo=datetime.UTC)  # 03:00 on the 3rd in Jakarta
         orm, copied, _ = _saved_both_ways(
-            lambda: Patient(
-                id=uuid.uuid4(),
-                medical_record_number=f"FI-{next(numbers)}",
-                **{**patient_fields, "birth_date": evening_utc},
-            )
+            lambda: _patient(user, f"FI-{next(numbers)}", full_name=TRICKY, birth_date=evening_utc)
         )
         assert copied["birth_date"] == orm["birth_date"] == datetime.date(2026, 3, 3)
 
@@ -140,32 +136,15 @@ def test_values_come_back_as_the_orm_saves_them(alpha):
 def test_a_nul_character_is_refused_rather_than_cut(alpha):
     with schema_context(alpha.clinic.schema_name):
         user = User.objects.get(email=alpha.email(Role.DOCTOR))
-        patient = Patient(
-            id=uuid.uuid4(),
-            medical_record_number="FI-NUL",
-            full_name="a\x00b",
-            birth_date=datetime.date(1990, 1, 2),
-            sex="F",
-            created_by=user,
-            updated_by=user,
-        )
         with pytest.raises(ValueError, match="NUL"):
-            insert_rows(Patient, [patient])
+            insert_rows(Patient, [_patient(user, "FI-NUL", full_name="a\x00b")])
 
 
 def test_a_clash_raises_djangos_integrity_error(alpha):
     """Callers catch django.db.IntegrityError (as from the ORM), not the driver's own exception."""
     with schema_context(alpha.clinic.schema_name):
         user = User.objects.get(email=alpha.email(Role.DOCTOR))
-        patient = Patient(
-            id=uuid.uuid4(),
-            medical_record_number="FI-CLASH",
-            full_name="Siti",
-            birth_date=datetime.date(1990, 1, 2),
-            sex="F",
-            created_by=user,
-            updated_by=user,
-        )
+        patient = _patient(user, "FI-CLASH")
         patient.save(force_insert=True)
         with pytest.raises(IntegrityError), transaction.atomic():
             insert_rows(Patient, [patient])

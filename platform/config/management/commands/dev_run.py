@@ -2,11 +2,11 @@
 
 import os
 
-import psycopg2
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import OperationalError, connection
-from psycopg2 import sql
+
+from config.database_admin import create_database
 
 
 class Command(BaseCommand):
@@ -41,17 +41,5 @@ def create_database_if_missing() -> bool:
     except OperationalError as exc:
         if "does not exist" not in str(exc):
             raise
-    db = connection.settings_dict
-    options = {
-        "dbname": "postgres",
-        "user": db["USER"],
-        "password": db["PASSWORD"],
-        "host": db["HOST"],
-        "port": db["PORT"],
-    }
-    admin = psycopg2.connect(**{name: value for name, value in options.items() if value})
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
-    admin.close()
+    create_database(connection.settings_dict, connection.settings_dict["NAME"])
     return True
