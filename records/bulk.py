@@ -14,6 +14,7 @@ import functools
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,7 +34,7 @@ from records.services import (
     _prepare_diagnosis,
     check_related,
     parse_all,
-    revision_of,
+    revision_values,
 )
 from records.signals import records_created_in_bulk
 from records.specs import SPECS, EntitySpec, entity_of, spec_for
@@ -52,7 +53,7 @@ class NewRecord:
 Outcome = ClinicalRecord | ValidationError | PermissionDenied | DuplicateRecordError
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # all or nothing; the caller's savepoint, if any, is enough
 def records_create_many(*, actor: Actor, items: list[NewRecord]) -> list[Outcome]:
     """One outcome per item, in order: the created record (version 1), or why it was refused."""
     known = _Known.fetch(items)
@@ -169,11 +170,16 @@ def _insert(accepted: list[tuple[ClinicalRecord, str, str]], actor: Actor) -> No
     for entity in SPECS:  # parents before their parts
         if by_entity.get(entity):
             insert_rows(SPECS[entity].model, by_entity[entity])
-    insert_rows(Revision, [revision_of(instance, action, actor, None, reason) for instance, action, reason in accepted])
-    for entity, instances in by_entity.items():
-        records_created_in_bulk.send(
-            sender=SPECS[entity].model, entity=entity, record_ids=[instance.pk for instance in instances]
-        )
+    insert_rows(
+        Revision,
+        [
+            SimpleNamespace(user_id=actor.user.pk, **revision_values(instance, action, actor, None, reason))
+            for instance, action, reason in accepted
+        ],
+    )
+    records_created_in_bulk.send(
+        sender=ClinicalRecord, records=[(entity_of(instance), instance.pk) for instance, _action, _reason in accepted]
+    )
 
 
 class _Known:

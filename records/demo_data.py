@@ -436,9 +436,8 @@ def generate(
             for chunk in _batches(rows, batch_size):
                 type(chunk[0]).objects.bulk_create(chunk)
                 Revision.objects.bulk_create([_revision(row, row.created_by) for row in chunk])
-                records_created_in_bulk.send(
-                    sender=type(chunk[0]), entity=entity_of(chunk[0]), record_ids=[row.pk for row in chunk]
-                )
+                entity = entity_of(chunk[0])
+                records_created_in_bulk.send(sender=type(chunk[0]), records=[(entity, row.pk) for row in chunk])
         counter.next_value = first_number + patients
         counter.save(update_fields=["next_value"])
     return {

@@ -261,17 +261,23 @@ def _save(instance: ClinicalRecord, **kwargs: Any) -> None:
 
 def revision_of(instance: ClinicalRecord, action: str, actor: Actor, before: dict | None, reason: str = "") -> Revision:
     """The (unsaved) revision of a write: who, which device, the values before and after, why."""
-    return Revision(
-        entity=entity_of(instance),
-        record_id=instance.pk,
-        version=instance.version,
-        action=action,
-        user=actor.user,
-        device_id=actor.device_id,
-        before=before,
-        after=snapshot(instance),
-        reason=reason.strip(),
-    )
+    return Revision(user=actor.user, **revision_values(instance, action, actor, before, reason))
+
+
+def revision_values(
+    instance: ClinicalRecord, action: str, actor: Actor, before: dict | None, reason: str = ""
+) -> dict[str, Any]:
+    """A revision's values but its user (`revision_of`; the bulk path copies them in as they are)."""
+    return {
+        "entity": entity_of(instance),
+        "record_id": instance.pk,
+        "version": instance.version,
+        "action": action,
+        "device_id": actor.device_id,
+        "before": before,
+        "after": snapshot(instance),
+        "reason": reason.strip(),
+    }
 
 
 def _write_revision(

@@ -9,6 +9,6 @@ from django.dispatch import Signal
 # kwargs: entity (str), record_id (UUID), version (int), voided (bool)
 record_written = Signal()
 
-# Many new records at once (the record generator): kwargs: entity (str), record_ids (list of UUID),
-# all at version 1 and not voided.
+# Many new records at once (a device's batch, the record generator): kwargs: records (list of
+# (entity, record_id) pairs, in the order they were written), all at version 1 and not voided.
 records_created_in_bulk = Signal()

@@ -1,6 +1,7 @@
 """Numbering changes in commit order (see ChangeCounter) and keeping one log row per record."""
 
 import uuid
+from types import SimpleNamespace
 
 from django.db import connection
 
@@ -42,18 +43,17 @@ def on_record_written(
     log_change(entity=entity, record_id=record_id, version=version, voided=voided)
 
 
-def on_records_created_in_bulk(sender: object, *, entity: str, record_ids: list[uuid.UUID], **_: object) -> None:
+def on_records_created_in_bulk(sender: object, *, records: list[tuple[str, uuid.UUID]], **_: object) -> None:
     """New records have no log row yet (a clash on their id fails their own insert first), so their
-    rows are copied in rather than upserted."""
-    if not record_ids:
+    rows are copied in rather than upserted, numbered in the order given."""
+    if not records:
         return
-    last = next_seq(len(record_ids))
-    first = last - len(record_ids) + 1
+    first = next_seq(len(records)) - len(records) + 1
     insert_rows(
         Change,
         [
-            Change(entity=entity, record_id=record_id, seq=first + offset, version=1, voided=False)
-            for offset, record_id in enumerate(record_ids)
+            SimpleNamespace(entity=entity, record_id=record_id, seq=first + offset, version=1, voided=False)
+            for offset, (entity, record_id) in enumerate(records)
         ],
     )
 

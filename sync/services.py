@@ -26,6 +26,9 @@ from sync.models import Conflict, Device, PushedBatch
 from tenants.accounts.models import Role, User
 
 MAX_BATCH = 500
+# `last_seen` tells the clinic's owner which devices are in use, to the minute: written at most this
+# often outside a push (a push writes it with its `last_seq`), so a pull costs no write of its own.
+SEEN_EVERY = datetime.timedelta(minutes=1)
 
 
 class DeviceRefusedError(Exception):
@@ -52,8 +55,9 @@ def device_for(*, device_id: str, user: User, user_agent: str = "") -> Device:
         raise DeviceRefusedError(_("This device is registered to another person. Sign in again to reset it."))
     if device.revoked_at is not None:
         raise DeviceRefusedError(_("This device was revoked by the clinic's owner."))
-    if not created:
-        Device.objects.filter(pk=device.pk).update(last_seen=timezone.now(), user_agent=user_agent[:300])
+    now = timezone.now()
+    if not created and (device.user_agent != user_agent[:300] or now - device.last_seen > SEEN_EVERY):
+        Device.objects.filter(pk=device.pk).update(last_seen=now, user_agent=user_agent[:300])
     return device
 
 
@@ -78,7 +82,9 @@ def push(*, device: Device, mutations: list[Mutation]) -> dict[str, Any]:
             last_seq = fresh[-1].seq
             PushedBatch.objects.create(device=device, first_seq=fresh[0].seq, last_seq=last_seq, results=applied)
         if mutations:
-            Device.objects.filter(pk=device.pk).update(last_seq=last_seq, held_from=mutations[0].seq)
+            Device.objects.filter(pk=device.pk).update(
+                last_seq=last_seq, held_from=mutations[0].seq, last_seen=timezone.now()
+            )
     return {"last_seq": last_seq, "results": results + applied}
 
 

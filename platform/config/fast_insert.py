@@ -29,7 +29,9 @@ Stamp = tuple[datetime.datetime, str]  # the time of this insert, and as COPY te
 Converter = Callable[[models.Model, Stamp], str]
 
 
-def insert_rows(model: type[models.Model], instances: Sequence[models.Model]) -> None:
+def insert_rows(model: type[models.Model], instances: Sequence[Any]) -> None:
+    """`instances`: the model's instances, or plain objects with its attribute names (a foreign key as
+    `<name>_id`), which skip the cost of building model instances only to be written."""
     if not instances:
         return
     sql, converters = _plan(model)
