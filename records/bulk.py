@@ -96,7 +96,8 @@ def _taken(item: NewRecord) -> bool:
 def _prepare(item: NewRecord, actor: Actor, known: "_Known") -> tuple[ClinicalRecord, str]:
     """The record built and checked (after `_precheck`) as `record_create` would, without writing it."""
     spec = spec_for(item.entity)
-    instance = spec.model(id=item.record_id, created_by=actor.user, updated_by=actor.user, version=1)
+    user_id = actor.user.pk
+    instance = _blank(spec.model, id=item.record_id, created_by_id=user_id, updated_by_id=user_id, version=1)
     for name, value in parse_all(spec, item.data, known.related).items():
         setattr(instance, name, value)
     action = Revision.Action.CREATE
@@ -124,6 +125,17 @@ def _prepare(item: NewRecord, actor: Actor, known: "_Known") -> tuple[ClinicalRe
         raise
     known.take_mrn(instance.medical_record_number)
     return instance, action
+
+
+def _blank(model: type[ClinicalRecord], **values: Any) -> ClinicalRecord:
+    """`model(**values)` (by attribute name; the rest their defaults), built positionally as the ORM
+    builds a row it read: the keyword path's per-field work was a tenth of a batch's time."""
+    return model(*[values[name] if name in values else field.get_default() for name, field in _attnames(model)])
+
+
+@functools.cache
+def _attnames(model: type[ClinicalRecord]) -> tuple[tuple[str, models.Field], ...]:
+    return tuple((field.attname, field) for field in model._meta.concrete_fields)
 
 
 def _number_patient(patient: Patient, known: "_Known") -> None:
@@ -188,22 +200,26 @@ class _Known:
     def __init__(self) -> None:
         self.ids: dict[str, set[uuid.UUID]] = {entity: set() for entity in SPECS}  # made by this batch
         self.records: dict[type[models.Model], dict[Any, models.Model]] = {}
+        self.unread: set[tuple[type[models.Model], Any]] = set()  # pointed to and created in the batch
         self.mrns: set[str] = set()
         self.mrn_next: int | None = None  # the counter's value as this batch numbers (None: not read yet)
         self.mrn_checked_up_to = 0
 
     @classmethod
     def fetch(cls, items: list[NewRecord]) -> "_Known":
+        """Records the batch points to, but not those it creates itself (a device sends a patient and
+        its visit together): those are read only if their create is refused (see `related`)."""
         known = cls()
+        made_here = {(SPECS[item.entity].model, item.record_id) for item in items if item.entity in SPECS}
         wanted: dict[type[models.Model], set[Any]] = {}
         for item in items:
             for field, value in _references(item):
-                wanted.setdefault(field.related_model, set()).add(value)
+                if (field.related_model, value) in made_here:
+                    known.unread.add((field.related_model, value))
+                else:
+                    wanted.setdefault(field.related_model, set()).add(value)
         for model, pks in wanted.items():
-            queryset = model.objects.filter(pk__in=pks)
-            if model is Visit:
-                queryset = queryset.select_for_update()  # its status decides whether a part is an amendment
-            known.records[model] = {instance.pk: instance for instance in queryset}
+            known.records[model] = {instance.pk: instance for instance in _read(model, pks)}
         given = [item.data["medical_record_number"] for item in items if _gives_mrn(item)]
         if given:
             known.mrns.update(
@@ -227,7 +243,15 @@ class _Known:
             pk = field.target_field.to_python(value)
         except (ValidationError, ValueError, TypeError):
             pk = None
-        return check_related(name, self.records.get(field.related_model, {}).get(pk))
+        model = field.related_model
+        record = self.records.get(model, {}).get(pk)
+        if record is None and (model, pk) in self.unread:
+            # Its create in this batch was refused (or comes later): is it in the database?
+            self.unread.discard((model, pk))
+            record = next(iter(_read(model, {pk})), None)
+            if record is not None:
+                self.records.setdefault(model, {})[pk] = record
+        return check_related(name, record)
 
     def visit_of(self, instance: ClinicalRecord) -> Visit | None:
         visit_id = getattr(instance, "visit_id", None)
@@ -276,6 +300,13 @@ class _Known:
         found = Patient.objects.filter(ranges).values_list("medical_record_number", flat=True)
         self.mrns.update(set(found) & set(window))
         self.mrn_checked_up_to = start + MRN_WINDOW - 1
+
+
+def _read(model: type[models.Model], pks: set[Any]) -> models.QuerySet:
+    queryset = model.objects.filter(pk__in=pks)
+    if model is Visit:
+        queryset = queryset.select_for_update()  # its status decides whether a part is an amendment
+    return queryset
 
 
 def _references(item: NewRecord) -> Iterable[tuple[models.ForeignKey, Any]]:
