@@ -49,9 +49,11 @@ class HttpSession:
             raise RuntimeError(f"sign-in refused ({status})")
 
     def post_json(self, path: str, body: Any) -> tuple[int, Any]:
+        """`body`: a value to send as JSON, or JSON already encoded (bytes)."""
         csrf = next((value for name, value in self.cookies.items() if name.endswith("csrftoken")), "")
         headers = {"Content-Type": "application/json", "X-CSRFToken": csrf}
-        status, data = self.request("POST", path, json.dumps(body).encode(), headers)
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        status, data = self.request("POST", path, payload, headers)
         return status, json.loads(data)
 
     def get_json(self, path: str, params: dict[str, Any]) -> tuple[int, Any]:
