@@ -313,17 +313,23 @@ def _references(item: NewRecord) -> Iterable[tuple[models.ForeignKey, Any]]:
     """The (field, primary key) pairs an item points to, for fetching them at once."""
     if item.entity not in SPECS:
         return
-    spec = SPECS[item.entity]
+    relations = _relations(item.entity)
     for name, value in item.data.items():
-        if name not in spec.fields or value in (None, "") or isinstance(value, list | dict | bool):
-            continue
-        field = spec.model._meta.get_field(name)
-        if not isinstance(field, models.ForeignKey):
+        field = relations.get(name)
+        if field is None or value in (None, "") or isinstance(value, list | dict | bool):
             continue
         try:
             yield field, field.target_field.to_python(value)
         except (ValidationError, ValueError, TypeError):
             continue
+
+
+@functools.cache
+def _relations(entity: str) -> dict[str, models.ForeignKey]:
+    """The fields of an entity a device may set that point to another record, by name."""
+    spec = SPECS[entity]
+    fields = (spec.model._meta.get_field(name) for name in spec.fields)
+    return {field.name: field for field in fields if isinstance(field, models.ForeignKey)}
 
 
 def _gives_mrn(item: NewRecord) -> bool:

@@ -72,9 +72,14 @@ def json_value(value: Any, field: models.Field | None = None) -> Any:
     return value
 
 
+_JSON_AS_IS = frozenset({str, int, float, bool, type(None)})  # `json_value` returns these unchanged
+
+
 def snapshot(instance: ClinicalRecord) -> dict[str, Any]:
-    fields = _fields_of(entity_of(instance))
-    values = {name: json_value(field.value_from_object(instance), field) for name, field in fields}
+    values = {}
+    for name, field in _fields_of(entity_of(instance)):
+        value = field.value_from_object(instance)
+        values[name] = value if type(value) in _JSON_AS_IS else json_value(value, field)
     if isinstance(instance, Diagnosis):
         values["title"] = instance.title
     values["voided"] = instance.is_voided

@@ -75,8 +75,14 @@ def spec_for(entity: str) -> EntitySpec:
     return SPECS[entity]
 
 
+_ENTITY_OF_MODEL = {spec.model: spec.name for spec in SPECS.values()}
+
+
 def entity_of(instance: models.Model) -> str:
-    for spec in SPECS.values():
+    entity = _ENTITY_OF_MODEL.get(type(instance))
+    if entity is not None:
+        return entity
+    for spec in SPECS.values():  # a subclass or proxy of a record model
         if isinstance(instance, spec.model):
             return spec.name
     raise KeyError(type(instance).__name__)

@@ -109,7 +109,9 @@ def _escaped(value: Any) -> str:
 
 
 def _number(value: Any) -> str:
-    return NULL if value is None else _text(value)
+    if value is None:
+        return NULL
+    return str(value) if type(value) in _PLAIN_NUMBERS else _text(value)
 
 
 def _date(field: models.Field, value: Any) -> str:
@@ -119,7 +121,13 @@ def _date(field: models.Field, value: Any) -> str:
 
 
 def _json(value: Any, encoder: type[json.JSONEncoder] | None) -> str:
-    return NULL if value is None else _text(json.dumps(value, cls=encoder))
+    if value is None:
+        return NULL
+    text = json.dumps(value, cls=encoder)
+    if "\n" not in text and "\t" not in text and "\r" not in text:
+        # JSON escapes control characters inside its strings, so only its backslashes need COPY's escape.
+        return text.replace("\\", "\\\\")
+    return _text(text)  # an encoder that writes raw newlines or tabs (an indent)
 
 
 def _datetime(field: models.Field, value: Any) -> str:
@@ -131,6 +139,7 @@ def _datetime(field: models.Field, value: Any) -> str:
 _NEEDS_ESCAPE = frozenset("\\\n\r\t\x00")
 _ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 _AS_STR = (int, decimal.Decimal, uuid.UUID)
+_PLAIN_NUMBERS = frozenset({int, uuid.UUID})  # exactly these types (a bool is an int, and is not one)
 _ISO = (datetime.date, datetime.time)
 
 

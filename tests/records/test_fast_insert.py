@@ -1,14 +1,17 @@
 """config.fast_insert writes rows with COPY: every kind of value must come back as the ORM saves it."""
 
 import datetime
+import io
+import json
 import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from config import fast_insert
 from config.fast_insert import insert_rows
 from records.models import Patient, Revision, Visit, VitalSigns
 from records.services import snapshot
@@ -148,3 +151,20 @@ def test_a_clash_raises_djangos_integrity_error(alpha):
         patient.save(force_insert=True)
         with pytest.raises(IntegrityError), transaction.atomic():
             insert_rows(Patient, [patient])
+
+
+def test_json_from_an_encoder_that_writes_raw_newlines_is_still_read_whole():
+    """JSON is copied with only its backslashes escaped, unless its text holds raw control characters."""
+
+    class Indented(json.JSONEncoder):
+        def __init__(self, **kwargs: object) -> None:
+            super().__init__(**{**kwargs, "indent": 2})
+
+    value = {"note": TRICKY, "list": [1, None, "\t"]}
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE fi_json (value jsonb)")
+        for encoder in (None, Indented):
+            text = fast_insert._json(value, encoder)
+            cursor.cursor.copy_expert("COPY fi_json (value) FROM STDIN", io.StringIO(text + "\n"))
+        cursor.execute("SELECT value::text FROM fi_json")
+        assert [json.loads(row[0]) for row in cursor.fetchall()] == [value, value]
