@@ -31,7 +31,13 @@ def validate_nik(value: str) -> None:
 
 
 def validate_not_future(value: datetime.date) -> None:
-    if value > timezone.localdate():
+    """Not after today in the clinic's time zone. A date before today in UTC is not after today in any
+    zone (none is a day behind UTC): most dates checked, birth dates, are answered without converting
+    to the active zone (about 2 µs each, for every patient of a device's batch)."""
+    now = timezone.now()
+    if value < now.date():
+        return
+    if value > timezone.localdate(now):
         raise ValidationError(_("This date is in the future."), code="future")
 
 
