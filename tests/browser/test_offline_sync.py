@@ -425,8 +425,13 @@ def test_background_sync_when_signed_out_keeps_the_change_for_the_nextsign_in(br
     again, the app pushes the change."""
     context, patient = saved_offline_then_closed(browser, live_url, gamma, "Sesi Habis")
     context.clear_cookies()  # signed out (the session cookie is gone)
-    context.set_offline(False)
-    time.sleep(3)  # the Background Sync event fires and finds nobody signed in
+    # The Background Sync event fires, and the worker asks who is signed in (its requests are the
+    # context's): nobody.
+    with context.expect_event("response", lambda response: "/api/me/" in response.url, timeout=30_000) as asked:
+        context.set_offline(False)
+    assert asked.value.request.service_worker is not None
+    assert asked.value.status in (401, 403)
+    assert context.pages == []
     assert in_gamma(gamma, lambda: Patient.objects.filter(pk=patient).count()) == 0
     page = sign_in(context, live_url.format(f"{gamma.subdomain}."), gamma.email("nurse"))
     assert in_gamma(gamma, lambda: Patient.objects.filter(pk=patient).count()) == 1
