@@ -3,11 +3,11 @@ query per kind instead of several per record.
 
 Each record is checked as `record_create` checks it, in order, so a record may point to one created
 earlier in the same batch. What passes is inserted with one statement per kind, its revisions with one
-more and its change-log numbers with one per kind; what fails writes nothing and comes back as the
-exception `record_create` would have raised. An id already in the database (rare: devices make a new UUID
-per record, so it is not looked up beforehand) or a concurrent writer taking an id or a medical record
-number first surfaces as IntegrityError: the caller rolls back and creates the run one record at a time,
-which reports each clash as `record_create` does.
+more and its change-log rows with one more, numbered in batch order; what fails writes nothing and
+comes back as the exception `record_create` would have raised. An id already in the database (rare:
+devices make a new UUID per record, so it is not looked up beforehand) or a concurrent writer taking an
+id or a medical record number first surfaces as IntegrityError: the caller rolls back and creates the
+run one record at a time, which reports each clash as `record_create` does.
 """
 
 import functools

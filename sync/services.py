@@ -92,12 +92,15 @@ def _runs(mutations: list[Mutation]) -> list[list[Mutation]]:
     """Consecutive record creates together (checked and inserted at once); every other mutation alone."""
     runs: list[list[Mutation]] = []
     for mutation in mutations:
-        creating = mutation.op == "create" and mutation.entity != "conflict"
-        if creating and runs and runs[-1][-1].op == "create":
+        if _creates_record(mutation) and runs and _creates_record(runs[-1][-1]):
             runs[-1].append(mutation)
         else:
             runs.append([mutation])
     return runs
+
+
+def _creates_record(mutation: Mutation) -> bool:
+    return mutation.op == "create" and mutation.entity != "conflict"  # a conflict is never created by a device
 
 
 def _apply_creates(actor: records.Actor, run: list[Mutation]) -> list[dict[str, Any]]:

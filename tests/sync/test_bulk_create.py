@@ -126,8 +126,11 @@ def _outcome(user: User, mutations: list[dict[str, Any]], batch: int) -> dict[st
             revisions = Revision.objects.filter(record_id=mutation["record_id"]).order_by("version")
             records[mutation["seq"]] = (
                 snapshot(instance) if instance else None,
+                (instance.created_by_id, instance.updated_by_id, instance.voided_by_id) if instance else None,
                 [(r.action, r.version, r.after, r.reason, r.device_id, r.user_id) for r in revisions],
-                Change.objects.filter(record_id=mutation["record_id"]).values_list("version", "voided").first(),
+                # The change log's numbers too: both ways run in rolled-back transactions, so they start
+                # from the same counter.
+                Change.objects.filter(record_id=mutation["record_id"]).values_list("seq", "version", "voided").first(),
             )
         counter = MedicalRecordCounter.objects.get(pk=1).next_value
         transaction.set_rollback(True)

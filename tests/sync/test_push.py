@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import uuid
 
 import pytest
 from django.core.management import call_command
@@ -12,6 +13,7 @@ from records.models import Patient, Revision, Visit
 from sync import services
 from sync.models import Change, PushedBatch
 from sync.models import Device as DeviceRow
+from tenants.accounts.models import Role, User
 from tests.records.conftest import ApiClient, login
 from tests.sync.device import Device as DeviceClient
 
@@ -38,6 +40,24 @@ def test_create_applies_once_and_a_retried_batch_changes_nothing(alpha, device):
     assert in_alpha(alpha, lambda: Patient.objects.filter(pk=patient_id).count()) == 1
     assert in_alpha(alpha, lambda: Revision.objects.filter(record_id=patient_id).count()) == 1
     assert in_alpha(alpha, lambda: Change.objects.filter(record_id=patient_id).count()) == 1
+
+
+def test_a_conflict_sent_as_a_create_is_refused_and_the_creates_after_it_apply(alpha):
+    """The API refuses such a batch whole (400); the service, called directly, refuses that one mutation
+    as one at a time would, and the creates after it still go the bulk way."""
+    with schema_context(alpha.clinic.schema_name):
+        user = User.objects.get(email=alpha.email(Role.DOCTOR))
+        row = services.device_for(device_id="conflict-create-device", user=user)
+        patients = [uuid.uuid4() for _ in range(2)]
+        mutations = [services.Mutation(1, "conflict", uuid.uuid4(), "create", fields={"field": "plan"})] + [
+            services.Mutation(seq, "patient", patient, "create", fields={**PATIENT})
+            for seq, patient in enumerate(patients, start=2)
+        ]
+        refused, *applied = services.push(device=row, mutations=mutations)["results"]
+        assert refused["status"] == "rejected"
+        assert "op" in refused["errors"]
+        assert [result["status"] for result in applied] == ["applied", "applied"]
+        assert Patient.objects.filter(pk__in=patients).count() == 2
 
 
 def test_a_gap_is_refused_for_that_mutation_and_all_after_it(alpha, device):
