@@ -119,8 +119,10 @@ def _push_and_pull(client: HttpSession, clinic: object) -> None:
 
     print(f"Sync benchmarks over HTTP to gunicorn ({os.cpu_count()} cores)")
     print(f"Push {PUSHES} creates through HTTP (validation, revision, change log, last_seq), patients first:")
+    rates = {}
     for batch in BATCHES:
-        print(f"  batch {batch:>3}: {_rate(client, _outbox(PUSHES, batch)):8,.0f} mutations/s")
+        rates[batch] = _rate(client, _outbox(PUSHES, batch))
+        print(f"  batch {batch:>3}: {rates[batch]:8,.0f} mutations/s")
     clinical = _rate(client, _outbox(PUSHES, 500, _encounters))
     print(f"  batch 500, clinical work (patient, visit, vitals, diagnosis, prescription): {clinical:8,.0f} mutations/s")
     # Two devices at once (a clinic has several): the server's throughput when requests overlap.
@@ -151,6 +153,8 @@ def _push_and_pull(client: HttpSession, clinic: object) -> None:
             )
         raw = len(rows) / (time.perf_counter() - start)
     print(f"  raw PostgreSQL insert of the same rows, batches of 500: {raw:,.0f} rows/s")
+    for batch, rate in rates.items():
+        print(f"  push at batch {batch} is {rate / raw:.1%} of the raw insert rate")
 
     with schema_context(clinic.schema_name):
         start = time.perf_counter()
