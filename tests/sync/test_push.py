@@ -367,3 +367,29 @@ def test_the_prune_command_runs_in_every_clinic(alpha, beta, device):
     assert f"{alpha.clinic.schema_name}: 1 receipts deleted" in out.getvalue()
     assert f"{beta.clinic.schema_name}: 1 receipts deleted" in out.getvalue()
     assert "Done: 2 receipts" in out.getvalue()
+
+
+def test_last_seen_is_written_by_a_push_and_otherwise_at_most_once_a_minute(alpha, device):
+    """The owner's device list shows when each device was last in touch, to the minute; a pull within a
+    minute of the last write costs no write of its own."""
+    phone = device("frontdesk")
+    phone.create("patient", PATIENT)
+    phone.push()
+
+    def seen() -> datetime.datetime:
+        return in_alpha(alpha, lambda: DeviceRow.objects.get(pk=phone.device_id).last_seen)
+
+    def age_by(delta: datetime.timedelta) -> None:
+        in_alpha(alpha, lambda: DeviceRow.objects.filter(pk=phone.device_id).update(last_seen=seen() - delta))
+
+    age_by(datetime.timedelta(seconds=30))
+    before = seen()
+    phone.pull()
+    assert seen() == before  # in touch 30 s ago: not written again
+    age_by(services.SEEN_EVERY + datetime.timedelta(seconds=1))
+    phone.pull()
+    assert timezone.now() - seen() < datetime.timedelta(seconds=30)
+    age_by(datetime.timedelta(seconds=30))
+    phone.create("patient", {**PATIENT, "full_name": "Budi"})
+    phone.push()
+    assert timezone.now() - seen() < datetime.timedelta(seconds=5)  # a push writes it with last_seq
