@@ -519,9 +519,12 @@ async function logout() {
 
 async function wipeAndLeave() {
   if (!app.meFresh) await fetchMe().catch(() => null);
-  await fetch('/accounts/logout/', {
+  // Signed out on the server before anything is deleted: a device wiped while its session lives on
+  // would let the next person at this device in as this one.
+  const signedOut = await fetch('/accounts/logout/', {
     method: 'POST', credentials: 'same-origin', headers: { 'X-CSRFToken': app.csrf, 'Content-Type': 'application/x-www-form-urlencoded' }, body: '',
-  }).catch(() => {});
+  }).then((response) => response.ok, () => false);
+  if (!signedOut) return notice('logout', t('logout_needs_server'));
   const name = app.db.name;
   const { default: Dexie } = await import('dexie');
   // Under the sync lock: a sync still running (this page's or the service worker's) ends first, and

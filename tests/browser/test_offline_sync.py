@@ -353,6 +353,37 @@ def test_logout_with_unsynced_changes_offers_to_sync_then_wipes_the_device(brows
     context.close()
 
 
+def test_logout_without_the_server_deletes_nothing_and_keeps_the_person_signed_in(browser, live_url, gamma):
+    """Nothing unsynced, but the server cannot be reached: the session would live on, so nothing is
+    deleted (a wiped device still signed in would let the next person in as this one)."""
+    context, page = open_app(browser, live_url, gamma, role="frontdesk", service_workers="block")
+    name = page.evaluate("emr.db.name")
+
+    def databases() -> list[str]:
+        return page.evaluate("indexedDB.databases().then((list) => list.map((d) => d.name))")
+
+    def me() -> int:
+        return page.evaluate("fetch('/api/me/', {credentials: 'same-origin'}).then((response) => response.status)")
+
+    go_offline(context, page)
+    page.click("#logout")
+    page.wait_for_selector("[data-notice=logout]")
+    assert "needs the server" in page.inner_text("[data-notice=logout]")
+    assert name in databases()
+    page.route("**/accounts/logout/", lambda route: route.abort())  # online, the server out of reach
+    go_online(context, page)
+    page.click("#logout")
+    page.wait_for_function("document.querySelector('[data-notice=logout]')?.innerText.includes('needs the server')")
+    assert name in databases()
+    assert me() == 200  # still signed in
+    page.unroute("**/accounts/logout/")
+    page.click("#logout")
+    page.wait_for_url("**/accounts/login/**")
+    assert name not in databases()
+    assert me() in (401, 403)
+    context.close()
+
+
 def test_logout_waits_for_a_running_sync_before_deleting_the_database(browser, live_url, gamma):
     """A sync holds the database's lock (here another tab's; the service worker's works the same way):
     logout deletes the database only once that sync is over, so no late write re-creates it."""
