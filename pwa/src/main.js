@@ -207,7 +207,7 @@ function renderBar() {
       h('progress', { value: app.progress.received, max: app.progress.total || 1 }))
     : null;
   clear(bar,
-    h('div', { class: 'brand' }, h('strong', {}, app.user.clinic_name || app.user.clinic), h('span', { class: 'muted' }, ` · ${app.user.full_name || app.user.email} (${app.user.role})`)),
+    h('div', { class: 'brand' }, h('strong', {}, app.user.clinic_name || app.user.clinic), h('span', { class: 'muted' }, ` · ${app.user.full_name || app.user.email} (${t(`role_${app.user.role}`)})`)),
     h('nav', {}, h('a', { href: '#/' }, t('patients')), h('a', { href: '#/sync' }, t('sync_panel'),
       failed || conflicts ? h('span', { class: 'badge bad', id: 'attention' }, String(failed + conflicts)) : null)),
     h('div', { class: 'sync-state', id: 'sync-state', dataset: { online: online ? '1' : '0', pending: String(pending), syncing: app.syncing ? '1' : '0' } },
@@ -491,12 +491,12 @@ async function syncScreen() {
   return h('section', {},
     h('h2', {}, t('failed_title')),
     h('ul', { class: 'list', id: 'failed-list' }, failed.length ? failed.map((m) => h('li', { dataset: { seq: m.seq } },
-      h('a', { href: m.entity === 'patient' ? `#/patient/${m.record_id}` : m.entity === 'visit' ? `#/visit/${m.record_id}` : '#/sync' }, `${m.entity} · ${m.op}`),
+      h('a', { href: m.entity === 'patient' ? `#/patient/${m.record_id}` : m.entity === 'visit' ? `#/visit/${m.record_id}` : '#/sync' }, `${t(`entity_${m.entity}`)} · ${t(`op_${m.op}`)}`),
       showErrors(m.errors),
       h('button', { type: 'button', onclick: async () => { await discardFailed(app.db, m.seq); await refreshStats(); rerender(true); } }, t('discard')))) : h('li', { class: 'muted' }, t('none'))),
     h('h2', {}, t('conflicts_title')),
     h('ul', { class: 'list', id: 'conflict-list' }, conflicts.length ? conflicts.map((c) => h('li', {},
-      h('a', { href: c.entity === 'visit' ? `#/visit/${c.record_id}` : `#/patient/${c.record_id}` }, `${c.entity} · ${t(c.field)}`))) : h('li', { class: 'muted' }, t('none'))),
+      h('a', { href: c.entity === 'visit' ? `#/visit/${c.record_id}` : `#/patient/${c.record_id}` }, `${t(`entity_${c.entity}`)} · ${t(c.field)}`))) : h('li', { class: 'muted' }, t('none'))),
     h('p', { class: 'muted' }, persisted ? t('storage_persisted') : t('storage_not_persisted'), ` · ${app.deviceId}`));
 }
 

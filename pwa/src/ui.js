@@ -1,6 +1,6 @@
 // Small DOM helpers: elements built with text nodes only (no innerHTML, so a patient's name is never
 // markup), and a form builder that reports only the fields a person changed.
-import { t } from './i18n.js';
+import { lang, t } from './i18n.js';
 
 export function h(tag, attrs = {}, ...children) {
   const element = document.createElement(tag);
@@ -26,7 +26,7 @@ export function clear(element, ...children) {
 export function fmtTime(value) {
   if (!value) return '';
   const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleString();
+  return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleString(lang() === 'en' ? 'en-GB' : 'id-ID');
 }
 
 function localDateTime(value) {
@@ -109,7 +109,9 @@ export function form({ fields, current = {}, creating = false, reasonLabel = '',
   return element;
 }
 
+const NON_FIELD = new Set(['non_field_errors', '__all__']); // DRF's and Django's names for errors of no one field
+
 export function showErrors(errors) {
   return h('ul', { class: 'errors' }, Object.entries(errors || {}).map(([field, messages]) =>
-    h('li', {}, field === 'non_field_errors' ? '' : `${t(field)}: `, [].concat(messages).join(' '))));
+    h('li', {}, NON_FIELD.has(field) ? '' : `${t(field)}: `, [].concat(messages).join(' '))));
 }

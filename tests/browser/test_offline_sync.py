@@ -353,6 +353,32 @@ def test_logout_with_unsynced_changes_offers_to_sync_then_wipes_the_device(brows
     context.close()
 
 
+def test_a_refused_change_shows_as_failed_with_its_reason_in_indonesian_and_can_be_discarded(browser, live_url, gamma):
+    """The server refuses a change: the record says so, the Sync page lists it with the server's reason
+    (all in the person's language), and discarding it leaves the device clean."""
+    context = browser.new_context(locale="id-ID", service_workers="block")
+    context.set_default_timeout(20_000)
+    page = sign_in(context, live_url.format(f"{gamma.subdomain}."), gamma.email("doctor"))
+    assert "(Dokter)" in page.locator(".brand").inner_text()
+    patient = page.evaluate(
+        "async () => { const id = emr.randomId(); await emr.save([{entity: 'patient', id, op: 'create', "
+        "fields: {full_name: 'NIK Salah', birth_date: '1980-05-06', sex: 'F', nik: '123'}}]); "
+        "await emr.runSync(); return id; }"
+    )
+    page.wait_for_function("emr.stats.failed === 1 && emr.stats.pending === 0")
+    assert in_gamma(gamma, lambda: Patient.objects.filter(pk=patient).count()) == 0
+    page.goto(live_url.format(f"{gamma.subdomain}.") + "/app/#/sync")
+    failed = page.locator("#failed-list li").first
+    failed.wait_for()
+    assert "Pasien · baru" in failed.inner_text()
+    assert "NIK: NIK harus terdiri dari tepat 16 digit." in failed.inner_text()
+    failed.get_by_role("button").click()
+    page.wait_for_function("emr.stats.failed === 0")
+    assert page.locator("#failed-list li").first.inner_text() == "Tidak ada."
+    assert device_records(page, [patient]) == [None]  # a refused new record, discarded, is gone
+    context.close()
+
+
 def test_logout_without_the_server_deletes_nothing_and_keeps_the_person_signed_in(browser, live_url, gamma):
     """Nothing unsynced, but the server cannot be reached: the session would live on, so nothing is
     deleted (a wiped device still signed in would let the next person in as this one)."""
