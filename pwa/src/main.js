@@ -418,7 +418,9 @@ async function visitScreen(id, states) {
   if (!row) return h('p', {}, h('a', { href: '#/' }, t('back')));
   const visit = view(row);
   const role = app.user.role;
-  const finished = row.server?.status === 'finished';
+  // Finished as the server will see it when this device's next change arrives: its own pending
+  // changes, finishing included, go first, so after a local finish every change is an amendment.
+  const finished = visit.status === 'finished';
   const amend = finished ? t('amend_reason') : '';
   const failed = await failedByRecordMap();
   const readOnly = Boolean(visit.voided_at);

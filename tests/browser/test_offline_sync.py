@@ -379,6 +379,42 @@ def test_a_refused_change_shows_as_failed_with_its_reason_in_indonesian_and_can_
     context.close()
 
 
+def test_a_visit_finished_offline_asks_a_reason_for_the_next_change_and_both_sync(browser, live_url, gamma):
+    """Finishing a visit on the device, then changing its note, offline: the change is an amendment as
+    soon as the visit is finished here (the server applies the finish first), so the app asks a reason
+    and the server accepts both."""
+    context, page = open_app(browser, live_url, gamma, role="doctor", service_workers="block")
+    go_offline(context, page)
+    visit = page.evaluate(
+        "async () => { const patient = emr.randomId(), visit = emr.randomId(); await emr.save(["
+        "{entity: 'patient', id: patient, op: 'create', fields: {full_name: 'Selesai Luring', "
+        "birth_date: '1975-02-03', sex: 'M'}}, {entity: 'visit', id: visit, op: 'create', fields: "
+        "{patient, started_at: new Date().toISOString(), chief_complaint: 'Kontrol'}}]); return visit; }"
+    )
+    page.goto(live_url.format(f"{gamma.subdomain}.") + f"/app/#/visit/{visit}")
+    page.click("#edit-visit")
+    admin = page.locator("form[data-form=visit-admin]")
+    admin.locator("select[name=status]").select_option("finished")
+    admin.locator("button[type=submit]").click()
+    soap = page.locator("form[data-form=soap]")
+    soap.locator("#f-reason").wait_for()  # finished on this device: the next change is an amendment
+    soap.locator("textarea[name=plan]").fill("Kontrol ulang 1 minggu")
+    soap.locator("button[type=submit]").click()
+    assert "required" in soap.locator(".form-errors").inner_text()  # no reason, nothing saved
+    soap.locator("#f-reason").fill("Rencana terlupa")
+    soap.locator("button[type=submit]").click()
+    page.wait_for_function("emr.stats.pending === 4")  # two creates, the finish, the amendment
+    go_online(context, page)
+    page.evaluate("emr.runSync()")
+    wait_synced(page)
+    assert page.evaluate("emr.stats.failed") == 0
+    saved = in_gamma(gamma, lambda: Visit.objects.get(pk=visit))
+    assert (saved.status, saved.plan) == ("finished", "Kontrol ulang 1 minggu")
+    revisions = in_gamma(gamma, lambda: list(Revision.objects.filter(record_id=visit).order_by("version")))
+    assert [(r.action, r.reason) for r in revisions] == [("create", ""), ("update", ""), ("amend", "Rencana terlupa")]
+    context.close()
+
+
 def test_logout_without_the_server_deletes_nothing_and_keeps_the_person_signed_in(browser, live_url, gamma):
     """Nothing unsynced, but the server cannot be reached: the session would live on, so nothing is
     deleted (a wiped device still signed in would let the next person in as this one)."""
