@@ -166,8 +166,15 @@ export async function runSync() {
   }
 }
 
+/** What stopped a sync: the server's answer or the network (a SyncError), the device's full storage,
+ * or another error of this device. Only a network error shows the app as offline. */
+function problemOf(error) {
+  if (error instanceof SyncError) return error.kind;
+  return isQuotaError(error) ? 'quota' : 'device';
+}
+
 function handleSyncError(error) {
-  const kind = error instanceof SyncError ? error.kind : 'network';
+  const kind = problemOf(error);
   app.problem = kind;
   if (kind === 'signed_out') {
     app.meFresh = false;
@@ -181,6 +188,10 @@ function handleSyncError(error) {
     notice('sync', t('server_error'));
   } else if (kind === 'gap') {
     notice('sync', t('out_of_step', { n: error.message }));
+  } else if (kind === 'quota') {
+    notice('sync', t('quota_sync'));
+  } else if (kind === 'device') {
+    notice('sync', t('sync_device_error', { e: error?.message || String(error) }));
   } else if (kind !== 'network') {
     notice('sync', t('refused', { e: error.message }));
   }

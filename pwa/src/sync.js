@@ -25,7 +25,13 @@ async function request(url, options, csrf) {
   } catch (error) {
     throw new SyncError('network', String(error?.message || error));
   }
-  if (response.ok) return response.json();
+  if (response.ok) {
+    try {
+      return await response.json();
+    } catch (error) {
+      throw new SyncError('network', String(error?.message || error)); // the answer was cut off on the way
+    }
+  }
   let detail = '';
   try {
     const body = await response.json();

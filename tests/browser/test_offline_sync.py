@@ -415,6 +415,45 @@ def test_a_visit_finished_offline_asks_a_reason_for_the_next_change_and_both_syn
     context.close()
 
 
+# The device's storage fills up: every new row refused with the error IndexedDB gives then.
+FULL_DISK_JS = """() => {
+  window.fullDisk = () => { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };
+  emr.db.records.hook('creating', window.fullDisk);
+}"""
+
+
+def test_a_full_disk_is_said_plainly_and_loses_nothing_on_save_or_sync(browser, live_url, gamma):
+    """Saving: the entry stays on screen with the reason. Syncing: the app stays online and says the
+    clinic's latest records could not be stored; once there is room, the next sync brings them."""
+    context, page = open_app(browser, live_url, gamma, role="doctor", service_workers="block")
+    page.evaluate(FULL_DISK_JS)
+    page.click("#open-register")
+    page.fill("#f-full_name", "Disk Penuh")
+    page.fill("#f-birth_date", "1985-04-03")
+    page.click("form[data-form=register] button[type=submit]")
+    register = page.locator("form[data-form=register]")
+    register.locator(".form-errors", has_text="storage is full").wait_for()
+    assert register.locator("#f-full_name").input_value() == "Disk Penuh"  # the entry stays on screen
+    assert page.evaluate("emr.stats.pending") == 0
+
+    # A record registered at the server (committed there, so the next pull brings it).
+    arrived = page.evaluate(
+        "fetch('/api/patients/', {method: 'POST', credentials: 'same-origin', headers: {'Content-Type': "
+        "'application/json', 'X-CSRFToken': emr.csrf}, body: JSON.stringify({full_name: 'Dari Server', "
+        "birth_date: '1990-01-01', sex: 'F'})}).then((response) => response.json()).then((body) => body.id)"
+    )
+    page.evaluate("emr.runSync()")
+    page.wait_for_function("document.querySelector('[data-notice=sync]')?.innerText.includes('storage is full')")
+    assert page.inner_text("#online-state") == "Online"
+    assert device_records(page, [arrived]) == [None]
+    page.evaluate("emr.db.records.hook('creating').unsubscribe(window.fullDisk)")  # room again
+    page.evaluate("emr.runSync()")
+    wait_synced(page)
+    assert device_records(page, [arrived])[0]["server"]["full_name"] == "Dari Server"
+    assert page.locator("[data-notice=sync]").count() == 0 or "storage" not in page.inner_text("[data-notice=sync]")
+    context.close()
+
+
 def test_logout_without_the_server_deletes_nothing_and_keeps_the_person_signed_in(browser, live_url, gamma):
     """Nothing unsynced, but the server cannot be reached: the session would live on, so nothing is
     deleted (a wiped device still signed in would let the next person in as this one)."""
