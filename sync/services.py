@@ -73,7 +73,8 @@ def push(*, device: Device, mutations: list[Mutation]) -> dict[str, Any]:
         results = [_duplicate_result(m.seq, earlier.get(m.seq)) for m in mutations if m.seq <= last_seq]
         fresh = [m for m in mutations if m.seq > last_seq]
         if fresh and fresh[0].seq > last_seq + 1:
-            results.append({"seq": fresh[0].seq, "status": "gap", "last_seq": last_seq})
+            # Refused from the first missing number on, each mutation answered (the contract's wording).
+            results.extend({"seq": m.seq, "status": "gap", "last_seq": last_seq} for m in fresh)
             fresh = []
         applied: list[dict[str, Any]] = []
         for run in _runs(fresh):
