@@ -7,6 +7,8 @@ server commits for real; no other test uses that subdomain.
 """
 
 import random
+import shutil
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -16,6 +18,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from records.models import Diagnosis, Patient, Prescription, Revision, Visit, VitalSigns
+from tests.browser.live_server import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import PASSWORD, _make_clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -504,6 +507,30 @@ def test_logout_waits_for_a_running_sync_before_deleting_the_database(browser, l
     page.wait_for_url("**/accounts/login/**")
     assert name not in other.evaluate("indexedDB.databases().then((list) => list.map((d) => d.name))")
     context.close()
+
+
+def test_the_app_is_installable_under_the_clinics_name(browser, live_url, gamma):
+    """Chromium finds nothing missing to install the app (manifest, icons, a service worker that
+    serves it offline), and the manifest names the clinic. A profile on disk: Chromium installs
+    nothing from an incognito one, which a plain Playwright context is."""
+    profile = tempfile.mkdtemp(prefix="emr-install-")
+    context = browser.browser_type.launch_persistent_context(
+        profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, locale="en-US"
+    )
+    page = sign_in(context, live_url.format(f"{gamma.subdomain}."), gamma.email("nurse"))
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()  # now controlled by the service worker
+    wait_synced(page)
+    manifest = page.evaluate(
+        "fetch(document.querySelector('link[rel=manifest]').href).then((response) => response.json())"
+    )
+    assert manifest["name"] == "Klinik PWA Sync"
+    assert manifest["display"] == "standalone"
+    assert {"192x192", "512x512"} <= {icon["sizes"] for icon in manifest["icons"]}
+    errors = context.new_cdp_session(page).send("Page.getInstallabilityErrors")["installabilityErrors"]
+    assert errors == []
+    context.close()
+    shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_a_clinic_database_is_named_for_the_clinic_and_user(browser, live_url, gamma):
