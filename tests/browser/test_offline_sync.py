@@ -318,6 +318,14 @@ def test_a_service_worker_update_with_pending_changes_loses_none(browser, live_u
         go_online(context, page)
         page.evaluate("emr.registration.update()")
         page.wait_for_selector("#reload-update")
+        # A half-written entry is never cut off: the update waits until it is saved or cancelled.
+        page.evaluate("window.location.hash = '#/'")
+        page.click("#open-register")
+        page.fill("#f-full_name", "Setengah Diisi")
+        page.click("#reload-update")
+        page.wait_for_selector("[data-notice=update] >> text=Save or cancel your entry first")
+        assert page.input_value("#f-full_name") == "Setengah Diisi"
+        page.click("form[data-form=register] button[type=button]")  # cancel
         with page.expect_navigation():  # the new version takes over and the page reloads
             page.click("#reload-update")
         page.wait_for_function("window.emr && emr.ready")
@@ -506,6 +514,40 @@ def test_logout_waits_for_a_running_sync_before_deleting_the_database(browser, l
     other.evaluate("window.releaseSync()")
     page.wait_for_url("**/accounts/login/**")
     assert name not in other.evaluate("indexedDB.databases().then((list) => list.map((d) => d.name))")
+    context.close()
+
+
+# Before the app starts: count its requests for persistent storage.
+PERSIST_PROBE_JS = """
+window.persistAsked = 0;
+const persist = navigator.storage.persist.bind(navigator.storage);
+navigator.storage.persist = () => { window.persistAsked += 1; return persist(); };
+"""
+
+
+def test_sync_now_and_the_last_sync_time_and_persistent_storage(browser, live_url, gamma):
+    """The app asks for persistent storage; a change that could not be sent goes with the "Sync now"
+    button, and the header's last sync time moves on."""
+    context = browser.new_context(locale="en-US", service_workers="block")
+    context.set_default_timeout(20_000)
+    context.add_init_script(PERSIST_PROBE_JS)
+    page = sign_in(context, live_url.format(f"{gamma.subdomain}."), gamma.email("frontdesk"))
+    assert page.evaluate("window.persistAsked") >= 1
+    before = page.evaluate("emr.stats.lastSyncAt")
+    assert before
+    assert "never" not in page.inner_text("#last-sync")
+    page.route("**/api/sync/**", lambda route: route.abort())  # the server out of reach for now
+    patient = page.evaluate(
+        "async () => { const id = emr.randomId(); await emr.save([{entity: 'patient', id, op: 'create', "
+        "fields: {full_name: 'Tombol Sinkron', birth_date: '1992-07-08', sex: 'F'}}]); await emr.runSync(); "
+        "return id; }"
+    )
+    assert page.evaluate("emr.stats.pending") == 1
+    page.evaluate("clearTimeout(emr.retryTimer)")  # only the button syncs now (the timer waits 30 s)
+    page.unroute("**/api/sync/**")
+    page.click("#sync-now")
+    page.wait_for_function("(before) => emr.stats.pending === 0 && emr.stats.lastSyncAt !== before", arg=before)
+    assert in_gamma(gamma, lambda: Patient.objects.filter(pk=patient).count()) == 1
     context.close()
 
 
