@@ -465,6 +465,44 @@ def test_a_full_disk_is_said_plainly_and_loses_nothing_on_save_or_sync(browser, 
     context.close()
 
 
+def test_offline_search_and_voiding_through_the_screens(browser, live_url, gamma):
+    """Offline: a patient is found by a part of the name and by a NIK prefix, and voided with a reason
+    through its screen; the void needs the reason, leaves the list, and reaches the server with it."""
+    context, page = open_app(browser, live_url, gamma, role="frontdesk", service_workers="block")
+    go_offline(context, page)
+    patient = page.evaluate(
+        "async () => { const id = emr.randomId(); await emr.save([{entity: 'patient', id, op: 'create', "
+        "fields: {full_name: 'Wulan Cari Batal', birth_date: '1988-08-08', sex: 'F', nik: '3171014808880001'}}]); "
+        "return id; }"
+    )
+    page.evaluate("window.location.hash = '#/'")
+    listed = page.locator(f"#patient-list li[data-id='{patient}']")
+    for query in ("cari bat", "31710148"):
+        page.fill("#search", query)
+        listed.wait_for()
+    page.fill("#search", "tidak ada orang ini")
+    listed.wait_for(state="detached")
+    page.fill("#search", "wulan")
+    listed.locator("a").click()
+    page.click(f"[data-void='{patient}']")
+    void_form = page.locator("form[data-form=void-patient]")
+    void_form.locator("button[type=submit]").click()
+    assert "required" in void_form.locator(".form-errors").inner_text()
+    void_form.locator("#f-reason").fill("Pendaftaran ganda")
+    void_form.locator("button[type=submit]").click()
+    page.wait_for_function("emr.stats.pending === 2")
+    page.evaluate("window.location.hash = '#/'")
+    page.fill("#search", "wulan")
+    listed.wait_for(state="detached")  # a voided patient leaves the list
+    go_online(context, page)
+    page.evaluate("emr.runSync()")
+    wait_synced(page)
+    saved = in_gamma(gamma, lambda: Patient.objects.get(pk=patient))
+    assert saved.is_voided
+    assert saved.void_reason == "Pendaftaran ganda"
+    context.close()
+
+
 def test_logout_without_the_server_deletes_nothing_and_keeps_the_person_signed_in(browser, live_url, gamma):
     """Nothing unsynced, but the server cannot be reached: the session would live on, so nothing is
     deleted (a wiped device still signed in would let the next person in as this one)."""
