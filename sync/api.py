@@ -83,6 +83,53 @@ _MUTATION_FIELDS = {
 }
 
 
+PUSH_STATUSES = ["applied", "merged", "conflict", "rejected", "duplicate", "gap"]
+
+
+def _field_errors(**kwargs: Any) -> serializers.DictField:
+    return serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages a person understands, by field (`non_field_errors` for the whole).",
+        **kwargs,
+    )
+
+
+PUSH_RESULT_FIELDS = {
+    "seq": serializers.IntegerField(),
+    "status": serializers.ChoiceField(PUSH_STATUSES),
+    "version": serializers.IntegerField(required=False, help_text="The record's version after it."),
+    "conflict_id": serializers.UUIDField(required=False, help_text="A conflict: the first one kept."),
+    "conflict_ids": serializers.ListField(
+        child=serializers.UUIDField(), required=False, help_text="A conflict: every field's one."
+    ),
+    "errors": _field_errors(required=False),
+    "last_seq": serializers.IntegerField(required=False, help_text="A gap: the server's last_seq."),
+    "original_status": serializers.ChoiceField(
+        PUSH_STATUSES, required=False, help_text="A duplicate: what became of the mutation the first time."
+    ),
+}
+
+PULL_CHANGE_FIELDS = {
+    "seq": serializers.IntegerField(),
+    "entity": serializers.ChoiceField([*SPECS, "conflict"]),
+    "record_id": serializers.UUIDField(),
+    "op": serializers.ChoiceField(["upsert", "void"]),
+    "version": serializers.IntegerField(),
+    "data": serializers.DictField(help_text="The whole record as this user may see it."),
+}
+
+_ERROR = inline_serializer(
+    "SyncError",
+    {
+        "error": serializers.ChoiceField(["not_signed_in", "refused", "batch_too_large"]),
+        "detail": serializers.CharField(),
+        "max_batch": serializers.IntegerField(required=False, help_text="With batch_too_large."),
+    },
+)
+_BAD_REQUEST = inline_serializer("SyncBadRequest", {"errors": _field_errors()})
+ERROR_RESPONSES = {400: _BAD_REQUEST, 401: _ERROR, 403: _ERROR}
+
+
 class PushApi(SyncApiView):
     @extend_schema(
         summary="Push a batch of a device's mutations (at most 500), applied exactly once in order",
@@ -93,18 +140,17 @@ class PushApi(SyncApiView):
                 "mutations": inline_serializer("Mutation", _MUTATION_FIELDS, many=True),
             },
         ),
-        responses=inline_serializer(
-            "PushOutput",
-            {
-                "last_seq": serializers.IntegerField(),
-                "results": serializers.ListField(
-                    child=serializers.DictField(),
-                    help_text="Per mutation: seq, status (applied, merged, conflict, rejected, duplicate, "
-                    "gap), version, conflict_id(s), errors, last_seq (for a gap), original_status "
-                    "(for a duplicate).",
-                ),
-            },
-        ),
+        responses={
+            200: inline_serializer(
+                "PushOutput",
+                {
+                    "last_seq": serializers.IntegerField(),
+                    "results": inline_serializer("PushResult", PUSH_RESULT_FIELDS, many=True),
+                },
+            ),
+            413: _ERROR,
+            **ERROR_RESPONSES,
+        },
     )
     def post(self, request: Request) -> Response:
         body = request.data
@@ -187,22 +233,25 @@ class PullApi(SyncApiView):
                 "download whose total the client took from its first page (counting reads every later row).",
             ),
         ],
-        responses=inline_serializer(
-            "PullOutput",
-            {
-                "changes": serializers.ListField(
-                    child=serializers.DictField(), help_text="seq, entity, record_id, op (upsert|void), version, data"
-                ),
-                "cursor": serializers.IntegerField(),
-                "has_more": serializers.BooleanField(),
-                "reset": serializers.BooleanField(help_text="Drop the local copy (keep the outbox) and pull from 0."),
-                "remaining": serializers.IntegerField(
-                    allow_null=True,
-                    help_text="Changes still to pull after this page (0 when has_more is false; null when "
-                    "count=0): for a progress bar.",
-                ),
-            },
-        ),
+        responses={
+            **ERROR_RESPONSES,
+            200: inline_serializer(
+                "PullOutput",
+                {
+                    "changes": inline_serializer("PullChange", PULL_CHANGE_FIELDS, many=True),
+                    "cursor": serializers.IntegerField(),
+                    "has_more": serializers.BooleanField(),
+                    "reset": serializers.BooleanField(
+                        help_text="Drop the local copy (keep the outbox) and pull from 0."
+                    ),
+                    "remaining": serializers.IntegerField(
+                        allow_null=True,
+                        help_text="Changes still to pull after this page (0 when has_more is false; null when "
+                        "count=0): for a progress bar.",
+                    ),
+                },
+            ),
+        },
     )
     def get(self, request: Request) -> Response:
         cursor = _query_int(request, "cursor", 0, 0)

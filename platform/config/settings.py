@@ -241,6 +241,12 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Klinik Platform API",
     "DESCRIPTION": "The clinic's JSON API, served at the clinic's own subdomain.",
     "VERSION": "0.1.0",
+    # One name each for the push statuses (a result's `status` and a duplicate's `original_status`) and
+    # a visit's `status`, which would otherwise collide.
+    "ENUM_NAME_OVERRIDES": {
+        "PushStatusEnum": "sync.api.PUSH_STATUSES",
+        "VisitStatusEnum": "records.models.Visit.Status",
+    },
 }
 
 # --- Logging and errors -----------------------------------------------------------------------------
