@@ -2,26 +2,33 @@
 
 import uuid
 from types import SimpleNamespace
+from typing import Any
 
 from django.db import connection
 
 from config.fast_insert import insert_rows
 from sync.models import Change
 
+TAKE_NUMBERS = "UPDATE sync_changecounter SET value = value + %(count)s WHERE id = 1 RETURNING value"
+TAKE_FIRST_NUMBERS = (
+    "INSERT INTO sync_changecounter (id, value) VALUES (1, %(count)s) "
+    "ON CONFLICT (id) DO UPDATE SET value = sync_changecounter.value + %(count)s RETURNING value"
+)
+
 
 def next_seq(count: int = 1) -> int:
     """The last of `count` new change numbers; the counter's row stays locked until this transaction
     ends, so a later number is never visible before an earlier one."""
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE sync_changecounter SET value = value + %s WHERE id = 1 RETURNING value", [count])
+        return take_numbers(cursor, count)
+
+
+def take_numbers(cursor: Any, count: int) -> int:
+    cursor.execute(TAKE_NUMBERS, {"count": count})
+    row = cursor.fetchone()
+    if row is None:  # the clinic's first change
+        cursor.execute(TAKE_FIRST_NUMBERS, {"count": count})
         row = cursor.fetchone()
-        if row is None:
-            cursor.execute(
-                "INSERT INTO sync_changecounter (id, value) VALUES (1, %s) "
-                "ON CONFLICT (id) DO UPDATE SET value = sync_changecounter.value + %s RETURNING value",
-                [count, count],
-            )
-            row = cursor.fetchone()
     return row[0]
 
 

@@ -1,11 +1,13 @@
 """Pull: the change log in commit order, paged, filtered by role, with tombstones and resets."""
 
+import psycopg2
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from sync.changelog import take_numbers
 from sync.models import Change
 from tenants.accounts.models import User
 
@@ -178,3 +180,29 @@ def test_commit_order_follows_the_counter(alpha, device):
         cursor.execute("SELECT value FROM sync_changecounter WHERE id = 1")
         (counter,) = cursor.fetchone()
         assert Change.objects.order_by("-seq").first().seq == counter
+
+
+def test_a_second_writer_cannot_take_a_number_until_the_first_commits(alpha, device):
+    """The reason pull never skips a change: a transaction that numbered a change holds the counter
+    until it ends, so a later number cannot commit (and be read past) before an earlier one. Here the
+    test's own transaction has written a record; a second connection tries to number a change."""
+    doctor = device("doctor")
+    doctor.create("patient", {"full_name": "Urutan Komit", "birth_date": "1980-01-01", "sex": "F"})
+    doctor.push()  # inside this test's transaction, still open
+    settings = connection.settings_dict
+    other = psycopg2.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        host=settings["HOST"],
+        port=settings["PORT"] or None,
+    )
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SET search_path TO %s", [alpha.clinic.schema_name])
+            cursor.execute("SET lock_timeout = '300ms'")
+            with pytest.raises(psycopg2.errors.LockNotAvailable):
+                take_numbers(cursor, 1)
+    finally:
+        other.rollback()
+        other.close()
