@@ -22,18 +22,18 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from config.fast_insert import insert_rows
-from records import access
 from records.models import ClinicalRecord, MedicalRecordCounter, Patient, Revision, Visit
 from records.services import (
     MRN_PREFIX,
     Actor,
     DuplicateRecordError,
     _check_amendment,
-    _check_reason_length,
     _check_visit_status,
     _prepare_diagnosis,
+    check_create_allowed,
     check_related,
     parse_all,
+    record_taken,
     revision_values,
 )
 from records.signals import records_created_in_bulk
@@ -81,8 +81,7 @@ def records_create_many(*, actor: Actor, items: list[NewRecord]) -> list[Outcome
 def _precheck(item: NewRecord, actor: Actor, known: "_Known") -> None:
     """What `record_create` checks before the record's values: role, reason, and the id (here only
     against this batch; see `_Known.created_in_batch`)."""
-    access.check_can_write(actor.user, item.entity, set(item.data))
-    _check_reason_length(item.reason)
+    check_create_allowed(actor, item.entity, item.data, item.reason)
     if known.created_in_batch(item.entity, item.record_id):
         raise DuplicateRecordError
 
@@ -90,7 +89,7 @@ def _precheck(item: NewRecord, actor: Actor, known: "_Known") -> None:
 def _taken(item: NewRecord) -> bool:
     """A record refused for its values whose id is already in the database: `record_create` would have
     answered "duplicate" before reading the values. One query per refusal; refusals are rare."""
-    return spec_for(item.entity).model.objects.filter(pk=item.record_id).exists()
+    return record_taken(item.entity, item.record_id)
 
 
 def _prepare(item: NewRecord, actor: Actor, known: "_Known") -> tuple[ClinicalRecord, str]:

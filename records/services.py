@@ -315,6 +315,17 @@ def _check_reason_length(reason: str) -> None:
 # --- the three writes ----------------------------------------------------------------------------------
 
 
+def check_create_allowed(actor: Actor, entity: str, data: dict[str, Any], reason: str) -> None:
+    """What a create checks before reading the record's values: the role may write these fields, and
+    the reason is not too long."""
+    access.check_can_write(actor.user, entity, set(data))
+    _check_reason_length(reason)
+
+
+def record_taken(entity: str, record_id: uuid.UUID) -> bool:
+    return spec_for(entity).model.objects.filter(pk=record_id).exists()
+
+
 @transaction.atomic
 def record_create(
     *, entity: str, actor: Actor, data: dict[str, Any], record_id: uuid.UUID | None = None, reason: str = ""
@@ -322,9 +333,8 @@ def record_create(
     """Create a record (with a device's UUID when it has one). Adding to a finished visit is an
     amendment: it needs a reason and is recorded as one."""
     spec = spec_for(entity)
-    access.check_can_write(actor.user, entity, set(data))
-    _check_reason_length(reason)
-    if record_id is not None and spec.model.objects.filter(pk=record_id).exists():
+    check_create_allowed(actor, entity, data, reason)
+    if record_id is not None and record_taken(entity, record_id):
         raise DuplicateRecordError
     instance = spec.model(id=record_id or uuid.uuid4(), created_by=actor.user, updated_by=actor.user)
     _apply(instance, spec, data)

@@ -98,6 +98,20 @@ def go_online(context, page):
     page.evaluate("window.dispatchEvent(new Event('online'))")
 
 
+def save_patient(page, **fields) -> str:
+    """A patient registered on the device (in its outbox, not yet sent): the new record's id."""
+    return page.evaluate(
+        "async (fields) => { const id = emr.randomId(); "
+        "await emr.save([{entity: 'patient', id, op: 'create', fields}]); return id; }",
+        fields,
+    )
+
+
+def databases(page) -> list[str]:
+    """The names of the IndexedDB databases of the page's origin."""
+    return page.evaluate("indexedDB.databases().then((list) => list.map((d) => d.name))")
+
+
 def device_records(page, ids):
     return page.evaluate(
         "async (ids) => (await emr.db.records.bulkGet(ids)).map((r) => r && {id: r.id, version: r.version, "
@@ -343,10 +357,7 @@ def test_a_service_worker_update_with_pending_changes_loses_none(browser, live_u
 def test_logout_with_unsynced_changes_offers_to_sync_then_wipes_the_device(browser, live_url, gamma):
     context, page = open_app(browser, live_url, gamma, role="frontdesk", service_workers="block")
     go_offline(context, page)
-    patient_id = page.evaluate(
-        "async () => { const id = emr.randomId(); await emr.save([{entity: 'patient', id, op: 'create', "
-        "fields: {full_name: 'Logout Test', birth_date: '1970-01-01', sex: 'M'}}]); return id; }"
-    )
+    patient_id = save_patient(page, full_name="Logout Test", birth_date="1970-01-01", sex="M")
     page.click("#logout")
     assert "Log out later" in page.inner_text("[data-notice=logout]")
     name = page.evaluate("emr.db.name")
@@ -359,8 +370,7 @@ def test_logout_with_unsynced_changes_offers_to_sync_then_wipes_the_device(brows
     page.click("#sync-then-logout")
     page.wait_for_url("**/accounts/login/**")
     assert in_gamma(gamma, lambda: Patient.objects.filter(pk=patient_id).count()) == 1
-    databases = page.evaluate("indexedDB.databases().then((list) => list.map((d) => d.name))")
-    assert name not in databases
+    assert name not in databases(page)
     context.close()
 
 
@@ -371,11 +381,8 @@ def test_a_refused_change_shows_as_failed_with_its_reason_in_indonesian_and_can_
     context.set_default_timeout(20_000)
     page = sign_in(context, live_url.format(f"{gamma.subdomain}."), gamma.email("doctor"))
     assert "(Dokter)" in page.locator(".brand").inner_text()
-    patient = page.evaluate(
-        "async () => { const id = emr.randomId(); await emr.save([{entity: 'patient', id, op: 'create', "
-        "fields: {full_name: 'NIK Salah', birth_date: '1980-05-06', sex: 'F', nik: '123'}}]); "
-        "await emr.runSync(); return id; }"
-    )
+    patient = save_patient(page, full_name="NIK Salah", birth_date="1980-05-06", sex="F", nik="123")
+    page.evaluate("emr.runSync()")
     page.wait_for_function("emr.stats.failed === 1 && emr.stats.pending === 0")
     assert in_gamma(gamma, lambda: Patient.objects.filter(pk=patient).count()) == 0
     page.goto(live_url.format(f"{gamma.subdomain}.") + "/app/#/sync")
@@ -474,11 +481,7 @@ def test_offline_search_and_voiding_through_the_screens(browser, live_url, gamma
     through its screen; the void needs the reason, leaves the list, and reaches the server with it."""
     context, page = open_app(browser, live_url, gamma, role="frontdesk", service_workers="block")
     go_offline(context, page)
-    patient = page.evaluate(
-        "async () => { const id = emr.randomId(); await emr.save([{entity: 'patient', id, op: 'create', "
-        "fields: {full_name: 'Wulan Cari Batal', birth_date: '1988-08-08', sex: 'F', nik: '3171014808880001'}}]); "
-        "return id; }"
-    )
+    patient = save_patient(page, full_name="Wulan Cari Batal", birth_date="1988-08-08", sex="F", nik="3171014808880001")
     page.evaluate("window.location.hash = '#/'")
     listed = page.locator(f"#patient-list li[data-id='{patient}']")
     for query in ("cari bat", "31710148"):
@@ -513,9 +516,6 @@ def test_logout_without_the_server_deletes_nothing_and_keeps_the_person_signed_i
     context, page = open_app(browser, live_url, gamma, role="frontdesk", service_workers="block")
     name = page.evaluate("emr.db.name")
 
-    def databases() -> list[str]:
-        return page.evaluate("indexedDB.databases().then((list) => list.map((d) => d.name))")
-
     def me() -> int:
         return page.evaluate("fetch('/api/me/', {credentials: 'same-origin'}).then((response) => response.status)")
 
@@ -523,17 +523,17 @@ def test_logout_without_the_server_deletes_nothing_and_keeps_the_person_signed_i
     page.click("#logout")
     page.wait_for_selector("[data-notice=logout]")
     assert "needs the server" in page.inner_text("[data-notice=logout]")
-    assert name in databases()
+    assert name in databases(page)
     page.route("**/accounts/logout/", lambda route: route.abort())  # online, the server out of reach
     go_online(context, page)
     page.click("#logout")
     page.wait_for_function("document.querySelector('[data-notice=logout]')?.innerText.includes('needs the server')")
-    assert name in databases()
+    assert name in databases(page)
     assert me() == 200  # still signed in
     page.unroute("**/accounts/logout/")
     page.click("#logout")
     page.wait_for_url("**/accounts/login/**")
-    assert name not in databases()
+    assert name not in databases(page)
     assert me() in (401, 403)
     context.close()
 
@@ -552,10 +552,10 @@ def test_logout_waits_for_a_running_sync_before_deleting_the_database(browser, l
     )
     page.click("#logout")
     page.wait_for_timeout(1000)
-    assert name in other.evaluate("indexedDB.databases().then((list) => list.map((d) => d.name))")
+    assert name in databases(other)
     other.evaluate("window.releaseSync()")
     page.wait_for_url("**/accounts/login/**")
-    assert name not in other.evaluate("indexedDB.databases().then((list) => list.map((d) => d.name))")
+    assert name not in databases(other)
     context.close()
 
 
@@ -579,11 +579,8 @@ def test_sync_now_and_the_last_sync_time_and_persistent_storage(browser, live_ur
     assert before
     assert "never" not in page.inner_text("#last-sync")
     page.route("**/api/sync/**", lambda route: route.abort())  # the server out of reach for now
-    patient = page.evaluate(
-        "async () => { const id = emr.randomId(); await emr.save([{entity: 'patient', id, op: 'create', "
-        "fields: {full_name: 'Tombol Sinkron', birth_date: '1992-07-08', sex: 'F'}}]); await emr.runSync(); "
-        "return id; }"
-    )
+    patient = save_patient(page, full_name="Tombol Sinkron", birth_date="1992-07-08", sex="F")
+    page.evaluate("emr.runSync()")
     assert page.evaluate("emr.stats.pending") == 1
     page.evaluate("clearTimeout(emr.retryTimer)")  # only the button syncs now (the timer waits 30 s)
     page.unroute("**/api/sync/**")
@@ -633,11 +630,7 @@ def saved_offline_then_closed(browser, live_url, clinic, full_name):
     the context stays offline. Returns the context and the patient's id."""
     context, page = open_app(browser, live_url, clinic, role="nurse")
     go_offline(context, page)
-    patient = page.evaluate("emr.randomId()")
-    page.evaluate(
-        "([id, full_name]) => emr.save([{entity: 'patient', id, op: 'create', fields: {full_name, birth_date: '1980-05-06', sex: 'M'}}])",
-        [patient, full_name],
-    )
+    patient = save_patient(page, full_name=full_name, birth_date="1980-05-06", sex="M")
     page.wait_for_function("emr.stats.pending === 1")
     page.close()
     return context, patient
