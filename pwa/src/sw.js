@@ -1,9 +1,9 @@
 // The service worker: precaches the app shell from a revisioned build (Workbox) and serves it offline,
 // cache first. A new build installs beside the old one and waits; the page offers "reload to update"
 // and only then is it activated (SKIP_WAITING), so work in progress is never cut off. The API is never
-// cached: records live in IndexedDB. Background Sync: when the link returns, open pages are asked to
-// sync (a visible one shows the progress); with no visible page the worker syncs the signed-in person's
-// store itself.
+// cached: records live in IndexedDB. Background Sync: when the link returns, a visible page is asked to
+// sync (it shows the progress); with none visible the worker syncs the signed-in person's store itself
+// (hidden pages are not asked as well, which would only queue the same sync twice behind the lock).
 import { cleanupOutdatedCaches, matchPrecache, precache } from 'workbox-precaching';
 import { databaseName, getMeta, openStore, storeExists } from './store.js';
 import { SyncError, syncRun, withSyncLock } from './sync.js';
@@ -35,8 +35,11 @@ self.addEventListener('sync', (event) => {
  * only what time can mend rejects: no network, a server error. */
 async function syncFromWorker() {
   const windows = await self.clients.matchAll({ type: 'window' });
-  for (const client of windows) client.postMessage({ type: 'SYNC_NOW' });
-  if (windows.some((client) => client.visibilityState === 'visible')) return; // that page syncs and shows it
+  const visible = windows.filter((client) => client.visibilityState === 'visible');
+  if (visible.length) {
+    for (const client of visible) client.postMessage({ type: 'SYNC_NOW' }); // a page syncs and shows it
+    return;
+  }
   const response = await fetch('/api/me/', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
   if (response.status === 401 || response.status === 403) return; // signed out: the app syncs after sign-in
   if (!response.ok) throw new Error(`me: ${response.status}`);

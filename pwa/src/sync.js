@@ -47,7 +47,7 @@ async function request(url, options, csrf) {
 async function applyPushResults(db, batch, results) {
   const bySeq = new Map(results.map((result) => [result.seq, result]));
   await db.transaction('rw', db.records, db.outbox, db.failed, db.conflicts, async () => {
-    const touched = new Set();
+    const touched = new Map(); // each record a result touches: read once, written once at the end
     for (const mutation of batch) {
       const result = bySeq.get(mutation.seq);
       if (!result || !FINAL.has(result.status)) continue;
@@ -57,22 +57,22 @@ async function applyPushResults(db, batch, results) {
         if (status === 'rejected') await db.failed.put({ ...mutation, errors: result.errors || {} });
         continue;
       }
-      touched.add(mutation.record_id);
-      const row = await db.records.get(mutation.record_id);
+      if (!touched.has(mutation.record_id)) touched.set(mutation.record_id, await db.records.get(mutation.record_id));
+      const row = touched.get(mutation.record_id);
       if (status === 'rejected') {
         await db.failed.put({ ...mutation, errors: result.errors || {} });
       } else if (row && (status === 'applied' || status === 'merged') && result.version) {
         row.server = { ...(row.server || {}), ...mutationValues(mutation) };
         row.version = Math.max(row.version || 0, result.version);
-        await db.records.put(row);
       }
     }
-    for (const id of touched) {
-      const row = await db.records.get(id);
+    const rows = [];
+    for (const [id, row] of touched) {
       if (!row) continue;
       row.local = await rebuildLocal(db, id);
-      await db.records.put(indexPatient(row));
+      rows.push(indexPatient(row));
     }
+    await db.records.bulkPut(rows);
   });
 }
 

@@ -7,7 +7,6 @@ server commits for real; no other test uses that subdomain.
 """
 
 import random
-import shutil
 import tempfile
 import time
 import urllib.request
@@ -49,17 +48,34 @@ def gamma(platform_world, django_db_blocker):
         return _make_clinic("pwasync", "Klinik PWA Sync")
 
 
-def open_app(browser, live_url, clinic, role="doctor", service_workers="allow"):
-    """A new device (browser context) signed in once, with the app installed and synced. With
-    `service_workers="block"` Playwright's page.route sees the app's requests (a test of the network)."""
-    context = browser.new_context(locale="en-US", service_workers=service_workers)
+def new_device(browser, *, locale="en-US", service_workers="block", init_script=None):
+    """A new device (browser context), nobody signed in yet; `init_script` runs before each page."""
+    context = browser.new_context(locale=locale, service_workers=service_workers)
     context.set_default_timeout(20_000)
-    page = sign_in(context, live_url.format(f"{clinic.subdomain}."), clinic.email(role))
+    if init_script:
+        context.add_init_script(init_script)
+    return context
+
+
+def open_app(browser, live_url, clinic, role="doctor", service_workers="allow", **device):
+    """A new device signed in once, with the app installed and synced. With `service_workers="block"`
+    Playwright's page.route sees the app's requests (a test of the network)."""
+    context = new_device(browser, service_workers=service_workers, **device)
+    page = sign_in(context, base_url(live_url, clinic), clinic.email(role))
     if service_workers == "allow":
-        page.evaluate("navigator.serviceWorker.ready")
-        page.reload()  # now controlled by the service worker
-        wait_synced(page)
+        controlled_by_worker(page)
     return context, page
+
+
+def base_url(live_url, clinic) -> str:
+    return live_url.format(f"{clinic.subdomain}.")
+
+
+def controlled_by_worker(page):
+    """Once the service worker is ready, the page reloaded under it and synced."""
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()
+    wait_synced(page)
 
 
 def sign_in(context, base, email):
@@ -74,10 +90,10 @@ def sign_in(context, base, email):
     return page
 
 
-def wait_until(check, timeout=30.0):
+def wait_until(check, timeout=30.0, waiting_for="the server"):
     deadline = time.monotonic() + timeout
     while not check():
-        assert time.monotonic() < deadline, "timed out waiting for the server"
+        assert time.monotonic() < deadline, f"timed out waiting for {waiting_for}"
         time.sleep(0.2)
 
 
@@ -377,15 +393,13 @@ def test_logout_with_unsynced_changes_offers_to_sync_then_wipes_the_device(brows
 def test_a_refused_change_shows_as_failed_with_its_reason_in_indonesian_and_can_be_discarded(browser, live_url, gamma):
     """The server refuses a change: the record says so, the Sync page lists it with the server's reason
     (all in the person's language), and discarding it leaves the device clean."""
-    context = browser.new_context(locale="id-ID", service_workers="block")
-    context.set_default_timeout(20_000)
-    page = sign_in(context, live_url.format(f"{gamma.subdomain}."), gamma.email("doctor"))
+    context, page = open_app(browser, live_url, gamma, service_workers="block", locale="id-ID")
     assert "(Dokter)" in page.locator(".brand").inner_text()
     patient = save_patient(page, full_name="NIK Salah", birth_date="1980-05-06", sex="F", nik="123")
     page.evaluate("emr.runSync()")
     page.wait_for_function("emr.stats.failed === 1 && emr.stats.pending === 0")
     assert in_gamma(gamma, lambda: Patient.objects.filter(pk=patient).count()) == 0
-    page.goto(live_url.format(f"{gamma.subdomain}.") + "/app/#/sync")
+    page.goto(base_url(live_url, gamma) + "/app/#/sync")
     failed = page.locator("#failed-list li").first
     failed.wait_for()
     assert "Pasien · baru" in failed.inner_text()
@@ -409,7 +423,7 @@ def test_a_visit_finished_offline_asks_a_reason_for_the_next_change_and_both_syn
         "birth_date: '1975-02-03', sex: 'M'}}, {entity: 'visit', id: visit, op: 'create', fields: "
         "{patient, started_at: new Date().toISOString(), chief_complaint: 'Kontrol'}}]); return visit; }"
     )
-    page.goto(live_url.format(f"{gamma.subdomain}.") + f"/app/#/visit/{visit}")
+    page.goto(base_url(live_url, gamma) + f"/app/#/visit/{visit}")
     page.click("#edit-visit")
     admin = page.locator("form[data-form=visit-admin]")
     admin.locator("select[name=status]").select_option("finished")
@@ -422,8 +436,7 @@ def test_a_visit_finished_offline_asks_a_reason_for_the_next_change_and_both_syn
     soap.locator("#f-reason").fill("Rencana terlupa")
     soap.locator("button[type=submit]").click()
     page.wait_for_function("emr.stats.pending === 4")  # two creates, the finish, the amendment
-    go_online(context, page)
-    page.evaluate("emr.runSync()")
+    go_online(context, page)  # its online event starts the sync
     wait_synced(page)
     assert page.evaluate("emr.stats.failed") == 0
     saved = in_gamma(gamma, lambda: Visit.objects.get(pk=visit))
@@ -466,13 +479,11 @@ def test_a_full_disk_is_said_plainly_and_loses_nothing_on_save_or_sync(browser, 
     assert device_records(page, [arrived]) == [None]
     page.evaluate("emr.db.records.hook('creating').unsubscribe(window.fullDisk)")  # room again
     page.evaluate("emr.runSync()")  # (or the retry already due brings it)
-    deadline = time.monotonic() + 20
-    while device_records(page, [arrived]) == [None]:
-        assert time.monotonic() < deadline, "the record never arrived"
-        page.wait_for_timeout(200)
+    # device_records goes through Playwright, so the page's events run while this waits.
+    wait_until(lambda: device_records(page, [arrived]) != [None], timeout=20, waiting_for="the record")
     wait_synced(page)
     assert device_records(page, [arrived])[0]["server"]["full_name"] == "Dari Server"
-    assert page.locator("[data-notice=sync]").count() == 0 or "storage" not in page.inner_text("[data-notice=sync]")
+    assert page.locator("[data-notice=sync]").count() == 0  # a sync that went through clears the notice
     context.close()
 
 
@@ -501,8 +512,7 @@ def test_offline_search_and_voiding_through_the_screens(browser, live_url, gamma
     page.evaluate("window.location.hash = '#/'")
     page.fill("#search", "wulan")
     listed.wait_for(state="detached")  # a voided patient leaves the list
-    go_online(context, page)
-    page.evaluate("emr.runSync()")
+    go_online(context, page)  # its online event starts the sync
     wait_synced(page)
     saved = in_gamma(gamma, lambda: Patient.objects.get(pk=patient))
     assert saved.is_voided
@@ -544,14 +554,20 @@ def test_logout_waits_for_a_running_sync_before_deleting_the_database(browser, l
     context, page = open_app(browser, live_url, gamma, role="frontdesk", service_workers="block")
     name = page.evaluate("emr.db.name")
     other = context.new_page()
-    other.goto(live_url.format(f"{gamma.subdomain}.") + "/accounts/login/")
+    other.goto(base_url(live_url, gamma) + "/accounts/login/")
     other.evaluate(
         "(name) => new Promise((held) => navigator.locks.request(`sync:${name}`, () => { held(); "
         "return new Promise((release) => { window.releaseSync = release; }); }))",
         name,
     )
     page.click("#logout")
-    page.wait_for_timeout(1000)
+    wait_until(  # logout waits its turn for the lock
+        lambda: other.evaluate(
+            "(name) => navigator.locks.query().then((s) => s.pending.some((l) => l.name === `sync:${name}`))", name
+        ),
+        timeout=20,
+        waiting_for="logout to queue for the sync lock",
+    )
     assert name in databases(other)
     other.evaluate("window.releaseSync()")
     page.wait_for_url("**/accounts/login/**")
@@ -570,10 +586,9 @@ navigator.storage.persist = () => { window.persistAsked += 1; return persist(); 
 def test_sync_now_and_the_last_sync_time_and_persistent_storage(browser, live_url, gamma):
     """The app asks for persistent storage; a change that could not be sent goes with the "Sync now"
     button, and the header's last sync time moves on."""
-    context = browser.new_context(locale="en-US", service_workers="block")
-    context.set_default_timeout(20_000)
-    context.add_init_script(PERSIST_PROBE_JS)
-    page = sign_in(context, live_url.format(f"{gamma.subdomain}."), gamma.email("frontdesk"))
+    context, page = open_app(
+        browser, live_url, gamma, role="frontdesk", service_workers="block", init_script=PERSIST_PROBE_JS
+    )
     assert page.evaluate("window.persistAsked") >= 1
     before = page.evaluate("emr.stats.lastSyncAt")
     assert before
@@ -582,10 +597,13 @@ def test_sync_now_and_the_last_sync_time_and_persistent_storage(browser, live_ur
     patient = save_patient(page, full_name="Tombol Sinkron", birth_date="1992-07-08", sex="F")
     page.evaluate("emr.runSync()")
     assert page.evaluate("emr.stats.pending") == 1
-    page.evaluate("clearTimeout(emr.retryTimer)")  # only the button syncs now (the timer waits 30 s)
+    # Only the button syncs now: the retry is cancelled, and the every-30-s sync is later than this wait.
+    page.evaluate("clearTimeout(emr.retryTimer)")
     page.unroute("**/api/sync/**")
     page.click("#sync-now")
-    page.wait_for_function("(before) => emr.stats.pending === 0 && emr.stats.lastSyncAt !== before", arg=before)
+    page.wait_for_function(
+        "(before) => emr.stats.pending === 0 && emr.stats.lastSyncAt !== before", arg=before, timeout=10_000
+    )
     assert in_gamma(gamma, lambda: Patient.objects.filter(pk=patient).count()) == 1
     context.close()
 
@@ -594,14 +612,18 @@ def test_the_app_is_installable_under_the_clinics_name(browser, live_url, gamma)
     """Chromium finds nothing missing to install the app (manifest, icons, a service worker that
     serves it offline), and the manifest names the clinic. A profile on disk: Chromium installs
     nothing from an incognito one, which a plain Playwright context is."""
-    profile = tempfile.mkdtemp(prefix="emr-install-")
-    context = browser.browser_type.launch_persistent_context(
-        profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, locale="en-US"
-    )
-    page = sign_in(context, live_url.format(f"{gamma.subdomain}."), gamma.email("nurse"))
-    page.evaluate("navigator.serviceWorker.ready")
-    page.reload()  # now controlled by the service worker
-    wait_synced(page)
+    with tempfile.TemporaryDirectory(prefix="emr-install-") as profile:
+        context = browser.browser_type.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, locale="en-US"
+        )
+        try:
+            _check_installable(context, sign_in(context, base_url(live_url, gamma), gamma.email("nurse")))
+        finally:
+            context.close()
+
+
+def _check_installable(context, page):
+    controlled_by_worker(page)
     manifest = page.evaluate(
         "fetch(document.querySelector('link[rel=manifest]').href).then((response) => response.json())"
     )
@@ -610,8 +632,6 @@ def test_the_app_is_installable_under_the_clinics_name(browser, live_url, gamma)
     assert {"192x192", "512x512"} <= {icon["sizes"] for icon in manifest["icons"]}
     errors = context.new_cdp_session(page).send("Page.getInstallabilityErrors")["installabilityErrors"]
     assert errors == []
-    context.close()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_a_clinic_database_is_named_for_the_clinic_and_user(browser, live_url, gamma):
@@ -648,7 +668,7 @@ def test_background_sync_pushes_with_no_page_open(browser, live_url, gamma):
     assert in_gamma(gamma, lambda: Revision.objects.filter(record_id=patient).count()) == 1
     # The app, opened again, finds its outbox empty and the record synced.
     page = context.new_page()
-    page.goto(live_url.format(f"{gamma.subdomain}.") + "/app/")
+    page.goto(base_url(live_url, gamma) + "/app/")
     wait_synced(page)
     row = device_records(page, [patient])[0]
     assert row["local"] is None
@@ -656,7 +676,7 @@ def test_background_sync_pushes_with_no_page_open(browser, live_url, gamma):
     context.close()
 
 
-def test_background_sync_when_signed_out_keeps_the_change_for_the_nextsign_in(browser, live_url, gamma):
+def test_background_sync_when_signed_out_keeps_the_change_for_the_next_sign_in(browser, live_url, gamma):
     """The session ended meanwhile: the worker syncs nothing and loses nothing; after signing in
     again, the app pushes the change."""
     context, patient = saved_offline_then_closed(browser, live_url, gamma, "Sesi Habis")
@@ -669,7 +689,7 @@ def test_background_sync_when_signed_out_keeps_the_change_for_the_nextsign_in(br
     assert asked.value.status in (401, 403)
     assert context.pages == []
     assert in_gamma(gamma, lambda: Patient.objects.filter(pk=patient).count()) == 0
-    page = sign_in(context, live_url.format(f"{gamma.subdomain}."), gamma.email("nurse"))
+    page = sign_in(context, base_url(live_url, gamma), gamma.email("nurse"))
     assert in_gamma(gamma, lambda: Patient.objects.filter(pk=patient).count()) == 1
     assert device_records(page, [patient])[0]["local"] is None
     context.close()
@@ -703,11 +723,10 @@ def downloaded_clinic(platform_world, django_db_blocker):
 
 
 def test_the_first_download_shows_its_progress_and_is_counted_once(browser, live_url, downloaded_clinic):
-    context = browser.new_context(locale="en-US", service_workers="block")
-    context.add_init_script(PROGRESS_PROBE_JS)
+    context = new_device(browser, init_script=PROGRESS_PROBE_JS)
     pulls = []
     context.on("request", lambda request: pulls.append(request.url) if "/api/sync/pull" in request.url else None)
-    page = sign_in(context, live_url.format(f"{downloaded_clinic.subdomain}."), downloaded_clinic.email("nurse"))
+    page = sign_in(context, base_url(live_url, downloaded_clinic), downloaded_clinic.email("nurse"))
     assert page.evaluate("emr.db.records.count()") == 150
     assert len(pulls) == 4  # 40 + 40 + 40 + 30
     assert "count=1" in pulls[0]
@@ -739,8 +758,8 @@ async () => {
 
 def test_the_patient_list_opens_in_name_order_without_voided_patients(browser, live_url, downloaded_clinic):
     """The list the app opens on is read from a name-ordered index (not by reading every patient)."""
-    context = browser.new_context(locale="en-US", service_workers="block")
-    base = live_url.format(f"{downloaded_clinic.subdomain}.")
+    context = new_device(browser)
+    base = base_url(live_url, downloaded_clinic)
     page = sign_in(context, base, downloaded_clinic.email("doctor"))
     names = page.evaluate(
         "async () => (await emr.db.records.where('entity').equals('patient').toArray()).map((r) => r.server.full_name)"
@@ -789,8 +808,8 @@ async ({name, patient}) => {
 
 
 def test_a_database_of_the_first_version_is_upgraded_and_lists_its_patients(browser, live_url, downloaded_clinic):
-    context = browser.new_context(locale="en-US", service_workers="block")
-    base = live_url.format(f"{downloaded_clinic.subdomain}.")
+    context = new_device(browser)
+    base = base_url(live_url, downloaded_clinic)
     with schema_context(downloaded_clinic.clinic.schema_name):
         from tenants.accounts.models import User
 
