@@ -6,8 +6,8 @@ import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
@@ -25,12 +25,7 @@ class ClinicDateTimeField(serializers.DateTimeField):
     up once instead of for every value: a full download renders tens of thousands of them."""
 
     def default_timezone(self) -> zoneinfo.ZoneInfo:
-        return _platform_zone()
-
-
-@functools.cache
-def _platform_zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+        return timezone.get_default_timezone()  # cached by Django, and reset when settings change
 
 
 class RecordOutput(serializers.ModelSerializer):

@@ -72,7 +72,12 @@ def pull(*, device: Device, user: User, cursor: int, limit: int = DEFAULT_LIMIT,
         changes = _changes_of(rows, user)
         new_cursor = rows[-1].seq if rows else cursor
         has_more = len(rows) == limit
-        remaining = (readable.filter(seq__gt=new_cursor).count() if count else None) if has_more else 0
+        if not has_more:
+            remaining: int | None = 0
+        elif count:
+            remaining = readable.filter(seq__gt=new_cursor).count()
+        else:
+            remaining = None  # the client counted on its first page
     return PullPage(changes=changes, cursor=new_cursor, has_more=has_more, remaining=remaining)
 
 

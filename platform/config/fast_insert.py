@@ -76,7 +76,11 @@ def _converter(field: models.Field) -> Converter:
     values differently, so it takes the ORM's path."""
     attname = field.attname
     kind = type(field.target_field if isinstance(field, models.ForeignKey) else field)
-    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+    stamped_on_save = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    if stamped_on_save and kind is not models.DateTimeField:
+        # A date stamped on save (today's date): Django's own `pre_save` sets it, as `Model.save` does.
+        return lambda instance, _now: _text(field.get_db_prep_save(field.pre_save(instance, True), connection))
+    if stamped_on_save:
 
         def stamped(instance: models.Model, stamp: Stamp) -> str:
             setattr(instance, attname, stamp[0])

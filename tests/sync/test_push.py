@@ -5,7 +5,7 @@ import io
 import uuid
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -393,3 +393,9 @@ def test_last_seen_is_written_by_a_push_and_otherwise_at_most_once_a_minute(alph
     phone.create("patient", {**PATIENT, "full_name": "Budi"})
     phone.push()
     assert timezone.now() - seen() < datetime.timedelta(seconds=5)  # a push writes it with last_seq
+
+
+def test_prune_command_refuses_a_retention_under_a_day():
+    with pytest.raises(CommandError, match="--days must be 1 or more") as refused:
+        call_command("prune_sync_receipts", "--days", "0")
+    assert refused.value.returncode == 2

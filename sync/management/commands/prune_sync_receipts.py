@@ -20,8 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, days: int, **options: object) -> None:
         if days < 1:
-            self.stderr.write("--days must be 1 or more.")
-            raise SystemExit(2)
+            raise CommandError("--days must be 1 or more.", returncode=2)
         clinics = Clinic.objects.exclude(status__in=[Clinic.Status.TEMPLATE, Clinic.Status.PLATFORM])
         total, failed = 0, []
         for clinic in clinics.order_by("schema_name"):
@@ -35,6 +34,8 @@ class Command(BaseCommand):
             total += deleted
             if deleted:
                 self.stdout.write(f"{clinic.schema_name}: {deleted} receipts deleted")
-        self.stdout.write(f"Done: {total} receipts older than {days} days deleted.")
+        self.stdout.write(
+            f"Done: {total} receipts older than {days} days deleted (receipts a device may still resend are kept)."
+        )
         if failed:
             raise CommandError(f"Not pruned: {', '.join(failed)}")
