@@ -6,7 +6,7 @@ import {
   children, discardFailed, getMeta, isQuotaError, openStore, randomId, recordStates,
   resolveConflict, searchPatients, setMeta, view, writeChanges,
 } from './store.js';
-import { SyncError, syncOnce, withSyncLock } from './sync.js';
+import { SyncError, syncOnce, whoIsSignedIn, withSyncLock } from './sync.js';
 import { clear, fmtTime, form, h, showErrors } from './ui.js';
 
 const CLINICIANS = ['owner', 'doctor'];
@@ -57,10 +57,8 @@ function notice(key, text, ...actions) {
 
 /** Who is signed in (null if nobody); keeps the session's CSRF token for the app's writes. */
 async function fetchMe() {
-  const response = await fetch('/api/me/', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-  if (response.status === 401 || response.status === 403) return null;
-  if (!response.ok) throw new Error(`${response.status}`);
-  const me = await response.json();
+  const me = await whoIsSignedIn();
+  if (!me) return null;
   app.csrf = me.csrf_token;
   app.meFresh = true;
   return me;

@@ -6,7 +6,7 @@
 // (hidden pages are not asked as well, which would only queue the same sync twice behind the lock).
 import { cleanupOutdatedCaches, matchPrecache, precache } from 'workbox-precaching';
 import { databaseName, getMeta, openStore, storeExists } from './store.js';
-import { SyncError, syncRun, withSyncLock } from './sync.js';
+import { SyncError, syncRun, whoIsSignedIn, withSyncLock } from './sync.js';
 
 precache(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
@@ -40,10 +40,8 @@ async function syncFromWorker() {
     for (const client of visible) client.postMessage({ type: 'SYNC_NOW' }); // a page syncs and shows it
     return;
   }
-  const response = await fetch('/api/me/', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-  if (response.status === 401 || response.status === 403) return; // signed out: the app syncs after sign-in
-  if (!response.ok) throw new Error(`me: ${response.status}`);
-  const me = await response.json();
+  const me = await whoIsSignedIn();
+  if (!me) return; // signed out: the app syncs after sign-in
   const name = databaseName(me.clinic, me.id);
   try {
     // Inside the lock, so a logout deleting this database is never undone by a write of this sync.

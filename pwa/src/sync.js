@@ -14,6 +14,16 @@ export class SyncError extends Error {
   }
 }
 
+/** Who is signed in at this clinic (the /api/me/ answer), or null if nobody; throws if the server
+ * cannot say (no network: fetch's own error; a server error: its status). Shared by the page and the
+ * service worker. */
+export async function whoIsSignedIn() {
+  const response = await fetch('/api/me/', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  if (response.status === 401 || response.status === 403) return null;
+  if (!response.ok) throw new Error(`me: ${response.status}`);
+  return response.json();
+}
+
 async function request(url, options, csrf) {
   let response;
   try {
