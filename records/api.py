@@ -4,7 +4,6 @@ One module, one view class per operation; the per-kind views (visit, vitals, dia
 are made by `kind_views` so every kind gets the same create/read/change/void/history operations.
 """
 
-import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -32,8 +31,6 @@ from records.serializers import (
     serialize_record,
 )
 
-_DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
 
 class Pagination(PageNumberPagination):
     page_size = 25
@@ -46,8 +43,8 @@ def actor_for(request: Request) -> services.Actor:
     if not request.user.role:
         raise PermissionDenied(_("Only staff of this clinic can use its records."))
     device_id = request.headers.get("X-Device-Id", "")
-    if device_id and not _DEVICE_ID.fullmatch(device_id):
-        raise ValidationError({"X-Device-Id": [_("Use 1 to 64 letters, digits, '-' or '_'.")]})
+    if device_id:
+        services.check_device_id(device_id, field="X-Device-Id")
     return services.Actor(user=request.user, device_id=device_id)
 
 

@@ -233,7 +233,10 @@ class ChartAccess(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     device_id = models.CharField(max_length=64, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
+    # When the chart was opened: on the device's clock for a device (it may open a chart offline and
+    # report it later), the server's otherwise. `received_at` is when the server learned of it.
+    at = models.DateTimeField(default=timezone.now)
+    received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-at", "-id"]

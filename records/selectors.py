@@ -2,6 +2,8 @@
 
 import re
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
@@ -63,6 +65,30 @@ def patient_chart(*, patient: Patient, user: User) -> list[Visit]:
 
 def record_revisions(*, entity: str, record_id: uuid.UUID) -> QuerySet[Revision]:
     return Revision.objects.filter(entity=entity, record_id=record_id).select_related("user").order_by("version")
+
+
+@dataclass(frozen=True)
+class HistorySince:
+    """What a merge needs of a record's history since the version a device saw."""
+
+    base: dict[str, Any] | None  # the record at that version ({} before it existed; None: not known)
+    changed_by_others: frozenset[str]  # fields changed since by anyone but that device
+
+
+def record_history_since(*, entity: str, record_id: uuid.UUID, base_version: int, device_id: str) -> HistorySince:
+    """From one read of the record's revisions: the record as it was at `base_version` and the fields
+    changed since by anyone but `device_id` (a device's own edits count as seen)."""
+    base: dict[str, Any] | None = {} if base_version <= 0 else None
+    changed: set[str] = set()
+    for revision in Revision.objects.filter(entity=entity, record_id=record_id, version__gte=base_version):
+        if revision.version == base_version:
+            base = revision.after
+            continue
+        if device_id and revision.device_id == device_id:
+            continue
+        before, after = revision.before or {}, revision.after or {}
+        changed.update(name for name in after if before.get(name) != after.get(name))
+    return HistorySince(base=base, changed_by_others=frozenset(changed))
 
 
 def audit_revisions() -> QuerySet[Revision]:

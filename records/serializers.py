@@ -213,7 +213,8 @@ class ChartAccessOutput(serializers.Serializer):
     medical_record_number = serializers.CharField(source="patient.medical_record_number")
     user = serializers.EmailField(source="user.email")
     device_id = serializers.CharField()
-    at = serializers.DateTimeField()
+    at = serializers.DateTimeField(help_text="When the chart was opened (the device's clock, for a device).")
+    received_at = serializers.DateTimeField(help_text="When the server learned of it.")
 
 
 class Icd10Output(serializers.Serializer):

@@ -8,6 +8,7 @@ PermissionDenied with a reason). Nothing is ever deleted.
 import datetime
 import functools
 import math
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,12 +30,23 @@ from tenants.accounts.models import User
 MRN_PREFIX = "RM"
 
 
+# A device's id, wherever it arrives (a sync body, the REST API's X-Device-Id header).
+DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who makes a change, and from which device (empty for the web API without a device)."""
 
     user: User
     device_id: str = ""
+
+
+def check_device_id(value: Any, field: str = "device_id") -> str:
+    """A device id as every path takes it: 8 to 64 letters, digits, '-' or '_'."""
+    if not isinstance(value, str) or not DEVICE_ID.fullmatch(value):
+        raise ValidationError({field: [_("Use 8 to 64 letters, digits, '-' or '_'.")]})
+    return value
 
 
 class DuplicateRecordError(ConflictError):
@@ -312,18 +324,88 @@ def _check_reason_length(reason: str) -> None:
         raise ValidationError({"reason": [_("The text holds a NUL character.")]})
 
 
-# --- the three writes ----------------------------------------------------------------------------------
+# --- the checked entries ----------------------------------------------------------------------------
+# One per kind of write, called by the REST API and by sync before anything is decided (a merge
+# included). Each decides from the role, the fields named, the reason and what the role can already
+# see of the record (voided, finished, who recorded it), never from the values the record holds: the
+# same fields from the same role get the same answer whatever the record says.
+
+
+class AlreadyVoidedError(ValidationError):
+    """The record is voided already: a second void changes nothing (sync answers it as applied)."""
+
+    def __init__(self) -> None:
+        super().__init__(_("This record is already voided."))
+
+
+def _sets_finished(entity: str, data: dict[str, Any]) -> bool:
+    return entity == "visit" and data.get("status") == Visit.Status.FINISHED
 
 
 def check_create_allowed(actor: Actor, entity: str, data: dict[str, Any], reason: str) -> None:
-    """What a create checks before reading the record's values: the role may write these fields, and
-    the reason is not too long."""
+    """What a create checks before reading the record's values: the role may write these fields (and
+    finish a visit, if it says so), and the reason is not too long."""
     access.check_can_write(actor.user, entity, set(data))
+    if _sets_finished(entity, data):
+        access.check_can_finish_visit(actor.user)
+    _check_reason_length(reason)
+
+
+def record_locked(instance: ClinicalRecord) -> ClinicalRecord:
+    """The record re-read under a row lock, so what is decided from it holds until the write commits."""
+    return type(instance).objects.select_for_update().get(pk=instance.pk)
+
+
+def check_update_allowed(*, actor: Actor, instance: ClinicalRecord, changes: dict[str, Any], reason: str) -> bool:
+    """Every rule a change of these fields must pass, before any value is read or compared with the
+    record's: role and fields, finishing, who recorded it, voided, fields that never change, and a
+    reason for changing a finished visit (even a change to the value it has). `instance` must be locked
+    (`record_locked`); its visit is locked here. Returns whether the change is an amendment."""
+    entity = entity_of(instance)
+    user = actor.user
+    access.check_can_write(user, entity, set(changes))
+    if _sets_finished(entity, changes):
+        access.check_can_finish_visit(user)
+    access.check_can_change_recorded(user, entity, instance.created_by_id)
+    _check_reason_length(reason)
+    visit = _locked_visit(instance)
+    if instance.is_voided or (visit is not None and visit.is_voided):
+        raise ValidationError(_("This record is voided and cannot be changed."))
+    moved = [name for name in spec_for(entity).immutable if name in changes]
+    if moved:
+        raise ValidationError(
+            {name: [_("This cannot be changed; void the record and create it again.")] for name in moved}
+        )
+    amending = visit is not None and visit.status == Visit.Status.FINISHED
+    if amending:
+        _check_amendment(
+            instance, user, reason, _("This visit is finished: a change is an amendment and needs a reason.")
+        )
+    return amending
+
+
+def check_void_allowed(*, actor: Actor, instance: ClinicalRecord, reason: str) -> None:
+    """Every rule a void must pass, before the record's state is looked at: role, who recorded it, and
+    a reason. A patient with visits, or a visit once started, is voided by a doctor or owner only:
+    whether a patient has visits, or a visit has started, is what every role sees."""
+    entity = entity_of(instance)
+    user = actor.user
+    access.check_can_write(user, entity, set())
+    access.check_can_change_recorded(user, entity, instance.created_by_id)
+    if user.role not in access.CLINICIANS:
+        if isinstance(instance, Patient) and Visit.objects.filter(patient=instance, voided_at__isnull=True).exists():
+            raise PermissionDenied(_("Only doctors void a patient who has visits."))
+        if isinstance(instance, Visit) and instance.status != Visit.Status.ARRIVED:
+            raise PermissionDenied(_("Only doctors void a visit once it has started."))
+    _require_reason(reason, _("Say why this record is voided."))
     _check_reason_length(reason)
 
 
 def record_taken(entity: str, record_id: uuid.UUID) -> bool:
     return spec_for(entity).model.objects.filter(pk=record_id).exists()
+
+
+# --- the three writes ----------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -371,20 +453,10 @@ def record_update(
     """Change some fields. A finished visit (or its part) is amended: a reason is required, and the
     revision keeps the values before. `base_version`, when given, must be the current version."""
     spec = spec_for(entity_of(instance))
-    instance = spec.model.objects.select_for_update().get(pk=instance.pk)
-    access.check_can_write(actor.user, spec.name, set(changes))
-    _check_reason_length(reason)
-    visit = _locked_visit(instance)
-    if instance.is_voided or (visit is not None and visit.is_voided):
-        raise ValidationError(_("This record is voided and cannot be changed."))
+    instance = record_locked(instance)
+    amending = check_update_allowed(actor=actor, instance=instance, changes=changes, reason=reason)
     if base_version is not None and base_version != instance.version:
         raise StaleVersionError(instance.version)
-    moved = [name for name in spec.immutable if name in changes]
-    if moved:
-        raise ValidationError(
-            {name: [_("This cannot be changed; void the record and create it again.")] for name in moved}
-        )
-    locked = visit is not None and visit.status == Visit.Status.FINISHED
     before = snapshot(instance)
     previous_status = instance.status if isinstance(instance, Visit) else None
     _apply(instance, spec, changes)
@@ -393,29 +465,20 @@ def record_update(
     _validate(instance)
     if snapshot(instance) == before:
         return instance  # nothing changed: no new version, no revision
-    if locked:
-        _check_amendment(
-            instance, actor.user, reason, _("This visit is finished: a change is an amendment and needs a reason.")
-        )
     instance.version += 1
     instance.updated_by = actor.user
     _save(instance)
-    _write_revision(instance, Revision.Action.AMEND if locked else Revision.Action.UPDATE, actor, before, reason)
+    _write_revision(instance, Revision.Action.AMEND if amending else Revision.Action.UPDATE, actor, before, reason)
     return instance
 
 
 @transaction.atomic
 def record_void(*, instance: ClinicalRecord, actor: Actor, reason: str) -> ClinicalRecord:
     """Mark a record as entered in error, with a reason; it stays readable in the history."""
-    spec = spec_for(entity_of(instance))
-    instance = spec.model.objects.select_for_update().get(pk=instance.pk)
-    access.check_can_write(actor.user, spec.name, set())
-    if actor.user.role not in access.CLINICIANS and _holds_clinical_history(instance):
-        raise PermissionDenied(_("Only doctors void this record."))
-    _require_reason(reason, _("Say why this record is voided."))
-    _check_reason_length(reason)
+    instance = record_locked(instance)
+    check_void_allowed(actor=actor, instance=instance, reason=reason)
     if instance.is_voided:
-        raise ValidationError(_("This record is already voided."))
+        raise AlreadyVoidedError
     before = snapshot(instance)
     instance.voided_at = timezone.now()
     instance.voided_by = actor.user
@@ -427,20 +490,36 @@ def record_void(*, instance: ClinicalRecord, actor: Actor, reason: str) -> Clini
     return instance
 
 
-def _holds_clinical_history(instance: ClinicalRecord) -> bool:
-    """A patient with visits, or a visit that is finished or holds notes or parts."""
-    if isinstance(instance, Patient):
-        return Visit.objects.filter(patient=instance, voided_at__isnull=True).exists()
-    if not isinstance(instance, Visit):
-        return False
-    if instance.status == Visit.Status.FINISHED or any(getattr(instance, n) for n in access.VISIT_CLINICAL_FIELDS):
-        return True
-    return instance.vital_signs.exists() or instance.diagnoses.exists() or instance.prescriptions.exists()
+CHART_OPENING_FIELDS = frozenset({"opened_at"})
 
 
-def chart_opened(*, patient: Patient, actor: Actor) -> None:
-    """Reading a chart is logged (who, when, from which device)."""
-    ChartAccess.objects.create(patient=patient, user=actor.user, device_id=actor.device_id)
+def chart_opened(*, patient: Patient, actor: Actor, fields: dict[str, Any] | None = None) -> ChartAccess:
+    """Reading a chart is logged: who, from which device, and when. A device reports a chart it opened
+    (offline too) with `fields = {"opened_at": ...}`, the time on its clock; without it, now. When it
+    reached the server is kept beside it."""
+    opened_at = timezone.now()
+    fields = fields or {}
+    unknown = sorted(set(fields) - CHART_OPENING_FIELDS)
+    if unknown:
+        raise ValidationError({"fields": [_("A chart opening holds only opened_at.")]})
+    if fields.get("opened_at") is not None:
+        opened_at = _parse_opened_at(fields["opened_at"])
+    return ChartAccess.objects.create(patient=patient, user=actor.user, device_id=actor.device_id, at=opened_at)
+
+
+def _parse_opened_at(value: Any) -> datetime.datetime:
+    message = _("Give the time with its time zone, for example 2026-03-02T09:30:00+07:00.")
+    if not isinstance(value, str) or "\x00" in value:
+        raise ValidationError({"opened_at": [message]})
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError({"opened_at": [message]}) from exc
+    if timezone.is_naive(parsed):
+        raise ValidationError({"opened_at": [message]})
+    if parsed > timezone.now() + datetime.timedelta(days=1):
+        raise ValidationError({"opened_at": [_("A chart cannot be opened more than a day from now.")]})
+    return parsed
 
 
 def canonical_fields(entity: str, fields: dict[str, Any]) -> dict[str, Any]:

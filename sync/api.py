@@ -5,7 +5,6 @@ not valid at this clinic, a revoked device or a suspended clinic, 400 for a malf
 batch over the limit. Nothing a device can send becomes a 500.
 """
 
-import re
 import uuid
 from typing import Any
 
@@ -18,13 +17,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from records.services import check_device_id
 from records.specs import SPECS
 from sync import selectors, services
 from sync.models import Device
 
-DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-OPS = {"create", "update", "void", "resolve"}
-REASON_MAX = 300
+OPS = {"create", "update", "void", "resolve", "open"}
+# The operations on the kinds that are not records: resolving a conflict, opening a patient's chart.
+ONLY_OP = {"conflict": "resolve", "chart": "open"}
+ENTITIES = [*SPECS, *ONLY_OP]
 
 
 class SyncApiView(APIView):
@@ -57,8 +58,7 @@ class SyncApiView(APIView):
         return super().handle_exception(exc)
 
     def device(self, request: Request, device_id: Any) -> Device:
-        if not isinstance(device_id, str) or not DEVICE_ID.fullmatch(device_id):
-            raise ValidationError({"device_id": [_("Use 8 to 64 letters, digits, '-' or '_'.")]})
+        check_device_id(device_id)
         return services.device_for(
             device_id=device_id, user=request.user, user_agent=request.headers.get("User-Agent", "")
         )
@@ -74,12 +74,21 @@ class _TooLargeError(Exception):
 
 _MUTATION_FIELDS = {
     "seq": serializers.IntegerField(min_value=1, help_text="Counts up by one per device; never renumbered."),
-    "entity": serializers.ChoiceField([*SPECS, "conflict"]),
-    "record_id": serializers.UUIDField(help_text="The record's UUID (the conflict's id to resolve one)."),
+    "entity": serializers.ChoiceField(
+        ENTITIES, help_text="A kind of record; `conflict` to resolve one; `chart` to report a chart opened."
+    ),
+    "record_id": serializers.UUIDField(
+        help_text="The record's UUID (the conflict's id to resolve one; the patient's for a chart opened)."
+    ),
     "op": serializers.ChoiceField(sorted(OPS)),
     "base_version": serializers.IntegerField(min_value=0, help_text="The version the device changed."),
-    "fields": serializers.DictField(required=False, help_text="Only the fields the device changed."),
-    "reason": serializers.CharField(required=False, help_text="Required for voids and amendments."),
+    "fields": serializers.DictField(
+        required=False,
+        help_text='Only the fields the device changed ({"value"} to resolve; {"opened_at"} for a chart).',
+    ),
+    "reason": serializers.CharField(
+        required=False, help_text="Required for voids and amendments (under 300 characters)."
+    ),
 }
 
 
@@ -189,15 +198,21 @@ def _whole(value: Any, minimum: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and minimum <= value < 2**62
 
 
+def _fits(entity: str, op: str) -> bool:
+    if entity in ONLY_OP:
+        return op == ONLY_OP[entity]
+    return op in OPS and op not in ONLY_OP.values()
+
+
 def _parse_mutation(item: Any) -> services.Mutation:
     if not isinstance(item, dict):
         raise ValidationError(_("A mutation is a JSON object."))
     seq, entity, op = item.get("seq"), item.get("entity"), item.get("op")
     if not _whole(seq, 1):
         raise ValidationError(_("seq must be a whole number from 1."))
-    if entity not in SPECS and entity != "conflict":
+    if not isinstance(entity, str) or entity not in ENTITIES:
         raise ValidationError(_("Unknown entity."))
-    if op not in OPS or (op == "resolve") != (entity == "conflict"):
+    if not isinstance(op, str) or not _fits(entity, op):
         raise ValidationError(_("Unknown operation for this entity."))
     try:
         record_id = uuid.UUID(str(item.get("record_id")))
@@ -210,8 +225,8 @@ def _parse_mutation(item: Any) -> services.Mutation:
     if not isinstance(fields, dict):
         raise ValidationError(_("fields must be a JSON object."))
     reason = item.get("reason", "")
-    if not isinstance(reason, str) or len(reason) > REASON_MAX or "\x00" in reason:
-        raise ValidationError(_("reason must be text under 300 characters."))
+    if not isinstance(reason, str):
+        raise ValidationError(_("reason must be text."))  # its length and content: records' rules
     return services.Mutation(
         seq=seq, entity=entity, record_id=record_id, op=op, base_version=base_version, fields=fields, reason=reason
     )

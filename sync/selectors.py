@@ -1,8 +1,8 @@
 """Pull: read the change log after a cursor, in one consistent snapshot, as this user may see it.
 
 The log keeps each record's latest change (so pulling from 0 is the full download). Rows of kinds the
-user's role may not read are skipped by the query; conflicts on fields the role may not read are
-skipped after it. The cursor still moves past what was skipped.
+user's role may not read are skipped by the query; conflicts on fields the role may not read
+(`records.access.can_read_field`) are skipped after it. The cursor still moves past what was skipped.
 """
 
 from dataclasses import dataclass
@@ -41,16 +41,6 @@ class PullPage:
 
 def readable_entities(user: User) -> list[str]:
     return [entity for entity in SPECS if access.can_read(user, entity)] + ["conflict"]
-
-
-def conflict_visible(user: User, conflict: Conflict) -> bool:
-    if not access.can_read(user, conflict.entity):
-        return False
-    return not (
-        conflict.entity == "visit"
-        and conflict.field in access.VISIT_CLINICAL_FIELDS
-        and not access.can_read_clinical(user)
-    )
 
 
 def pull(*, device: Device, user: User, cursor: int, limit: int = DEFAULT_LIMIT, count: bool = True) -> PullPage:
@@ -99,7 +89,7 @@ def _changes_of(rows: list[Any], user: User) -> list[dict[str, Any]]:
     for entity, ids in by_entity.items():
         if entity == "conflict":
             for conflict in Conflict.objects.filter(pk__in=ids).select_related("user", "resolved_by"):
-                if conflict_visible(user, conflict):
+                if access.can_read_field(user, conflict.entity, conflict.field):
                     records[(entity, conflict.pk)] = conflict_data(conflict)
             continue
         queryset = SPECS[entity].model.objects.filter(pk__in=ids)

@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 
 from records import bulk
 from records import services as records
-from records.models import ClinicalRecord, Revision
-from records.selectors import record_get
+from records.models import ClinicalRecord
+from records.selectors import record_get, record_history_since
+from sync import merge
 from sync.changelog import log_change
 from sync.models import Conflict, Device, PushedBatch
 from tenants.accounts.models import Role, User
@@ -163,6 +164,12 @@ def _apply(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
         if mutation.op != "resolve":
             raise ValidationError({"op": [_("A conflict can only be resolved.")]})
         return _resolve(actor, mutation)
+    if mutation.entity == "chart":
+        if mutation.op != "open":
+            raise ValidationError({"op": [_("A chart can only be opened.")]})
+        patient = record_get(entity="patient", record_id=mutation.record_id, user=actor.user)
+        records.chart_opened(patient=patient, actor=actor, fields=mutation.fields)
+        return {"status": "applied"}
     if mutation.op == "create":
         instance = records.record_create(
             entity=mutation.entity,
@@ -174,9 +181,10 @@ def _apply(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
         return {"status": "applied", "version": instance.version}
     instance = record_get(entity=mutation.entity, record_id=mutation.record_id, user=actor.user)
     if mutation.op == "void":
-        if instance.is_voided:
-            return {"status": "applied", "version": instance.version}
-        instance = records.record_void(instance=instance, actor=actor, reason=mutation.reason)
+        try:
+            instance = records.record_void(instance=instance, actor=actor, reason=mutation.reason)
+        except records.AlreadyVoidedError:
+            return {"status": "applied", "version": records.record_locked(instance).version}
         return {
             "status": "applied" if instance.version == mutation.base_version + 1 else "merged",
             "version": instance.version,
@@ -187,84 +195,67 @@ def _apply(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
 
 
 def _merge(actor: records.Actor, instance: Any, mutation: Mutation) -> dict[str, Any]:
-    """Field by field against the record as it was at `base_version` (see SYNC-PROTOCOL.md)."""
-    incoming = records.canonical_fields(mutation.entity, mutation.fields)
-    current = records.snapshot(instance)
-    base, changed_by_others = _history_since(mutation.entity, instance.pk, mutation.base_version, actor.device_id)
-    base = base if base is not None else current
-    to_apply: dict[str, Any] = {}
-    conflicts: list[Conflict] = []
-    for name, device_value in incoming.items():
-        server_value, base_value = current.get(name), base.get(name)
-        if server_value == device_value:
-            continue
-        if server_value == base_value or name not in changed_by_others:
-            to_apply[name] = mutation.fields[name]
-            continue
-        conflicts.append(
-            Conflict(
-                entity=mutation.entity,
-                record_id=instance.pk,
-                field=name,
-                base_value=base_value,
-                server_value=server_value,
-                device_value=device_value,
-                device_id=actor.device_id,
-                user=actor.user,
-            )
+    """Field by field against the record as it was at `base_version` (see SYNC-PROTOCOL.md), after
+    every rule a plain update checks: a refusal never depends on what the record holds, and nothing a
+    role may not write reaches the record, a revision or a conflict."""
+    instance = records.record_locked(instance)
+    records.check_update_allowed(actor=actor, instance=instance, changes=mutation.fields, reason=mutation.reason)
+    history = record_history_since(
+        entity=mutation.entity, record_id=instance.pk, base_version=mutation.base_version, device_id=actor.device_id
+    )
+    decision = merge.decide(
+        current=records.snapshot(instance),
+        base=history.base,
+        changed_by_others=history.changed_by_others,
+        incoming=records.canonical_fields(mutation.entity, mutation.fields),
+    )
+    if decision.apply:
+        changes = {name: mutation.fields[name] for name in decision.apply}
+        instance = records.record_update(instance=instance, actor=actor, changes=changes, reason=mutation.reason)
+    conflicts = [
+        Conflict(
+            entity=mutation.entity,
+            record_id=instance.pk,
+            field=found.field,
+            base_value=found.base_value,
+            server_value=found.server_value,
+            device_value=found.device_value,
+            device_id=actor.device_id,
+            user=actor.user,
         )
-    if to_apply:
-        instance = records.record_update(instance=instance, actor=actor, changes=to_apply, reason=mutation.reason)
+        for found in decision.conflicts
+    ]
     for conflict in conflicts:
         conflict.save()
         log_change(entity="conflict", record_id=conflict.pk, version=conflict.version, voided=False)
     result: dict[str, Any] = {"version": instance.version}
     if conflicts:
         result.update(status="conflict", conflict_ids=[str(c.pk) for c in conflicts], conflict_id=str(conflicts[0].pk))
-    elif instance.version == mutation.base_version + (1 if to_apply else 0):
+    elif instance.version == mutation.base_version + (1 if decision.apply else 0):
         result["status"] = "applied"
     else:
         result["status"] = "merged"
     return result
 
 
-def _history_since(
-    entity: str, record_id: uuid.UUID, base_version: int, device_id: str
-) -> tuple[dict[str, Any] | None, set[str]]:
-    """From one read of the record's revisions: the record as it was at `base_version` ({} before it
-    existed, None if that revision is unknown), and the fields changed since by anyone but this device
-    (its own edits count as seen)."""
-    base: dict[str, Any] | None = {} if base_version <= 0 else None
-    changed: set[str] = set()
-    for revision in Revision.objects.filter(entity=entity, record_id=record_id, version__gte=base_version):
-        if revision.version == base_version:
-            base = revision.after
-            continue
-        if revision.device_id == device_id:
-            continue
-        before, after = revision.before or {}, revision.after or {}
-        changed.update(name for name in after if before.get(name) != after.get(name))
-    return base, changed
-
-
 def _resolve(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
+    """Keep a value for a conflicted field: the same checks as any change of that field, first."""
     conflict = Conflict.objects.select_for_update().filter(pk=mutation.record_id).first()
     if conflict is None:
         raise Http404
     if "value" not in mutation.fields:
         raise ValidationError({"value": [_("Send the value to keep.")]})
+    instance = record_get(entity=conflict.entity, record_id=conflict.record_id, user=actor.user)
+    instance = records.record_locked(instance)
+    reason = mutation.reason or _("Conflict resolved")
+    changes = {conflict.field: mutation.fields["value"]}
+    records.check_update_allowed(actor=actor, instance=instance, changes=changes, reason=reason)
     if conflict.resolved_at is not None:
         return {"status": "applied", "version": conflict.version}
-    instance = record_get(entity=conflict.entity, record_id=conflict.record_id, user=actor.user)
-    reason = mutation.reason or _("Conflict resolved")
-    records.record_update(
-        instance=instance, actor=actor, changes={conflict.field: mutation.fields["value"]}, reason=reason
-    )
+    records.record_update(instance=instance, actor=actor, changes=changes, reason=reason)
     conflict.resolved_at = timezone.now()
     conflict.resolved_by = actor.user
-    conflict.resolved_value = records.canonical_fields(conflict.entity, {conflict.field: mutation.fields["value"]})[
-        conflict.field
-    ]
+    conflict.resolved_value = records.canonical_fields(conflict.entity, changes)[conflict.field]
     conflict.version += 1
     conflict.save(update_fields=["resolved_at", "resolved_by", "resolved_value", "version"])
     log_change(entity="conflict", record_id=conflict.pk, version=conflict.version, voided=False)

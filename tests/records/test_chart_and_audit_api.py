@@ -23,7 +23,7 @@ def _full_patient(alpha, visits: int = 2):
 
 def test_doctor_reads_the_whole_chart_and_the_opening_is_logged(api, alpha):
     patient = _full_patient(alpha)
-    response = api(Role.DOCTOR, device_id="pc-1").get(f"/api/patients/{patient.pk}/chart/")
+    response = api(Role.DOCTOR, device_id="pc-000001").get(f"/api/patients/{patient.pk}/chart/")
     assert response.status_code == 200
     chart = response.json()
     assert chart["patient"]["id"] == str(patient.pk)
@@ -33,7 +33,7 @@ def test_doctor_reads_the_whole_chart_and_the_opening_is_logged(api, alpha):
     assert len(visit["vital_signs"]) == len(visit["diagnoses"]) == len(visit["prescriptions"]) == 1
     with schema_context(alpha.clinic.schema_name):
         access = ChartAccess.objects.get(patient=patient)
-    assert access.device_id == "pc-1"
+    assert access.device_id == "pc-000001"
 
 
 def test_front_desk_chart_has_no_clinical_content(api, alpha):
@@ -60,14 +60,14 @@ def test_chart_query_count_does_not_grow_with_visits(api, alpha):
 
 def test_owner_reads_the_audit_trail_with_who_device_and_before_after(api, alpha):
     patient = make_patient(alpha)
-    api(Role.FRONT_DESK, device_id="desk-1").patch(f"/api/patients/{patient.pk}/", {"phone": "0812-1"})
+    api(Role.FRONT_DESK, device_id="desk-0001").patch(f"/api/patients/{patient.pk}/", {"phone": "0812-1"})
     api(Role.DOCTOR).get(f"/api/patients/{patient.pk}/chart/")
     owner = api(Role.OWNER)
     changes = owner.get("/api/audit/").json()["results"]
     latest = changes[0]
     assert latest["action"] == "update"
     assert latest["user"] == alpha.email(Role.FRONT_DESK)
-    assert latest["device_id"] == "desk-1"
+    assert latest["device_id"] == "desk-0001"
     assert latest["before"]["phone"] == ""
     assert latest["after"]["phone"] == "0812-1"
     opened = owner.get("/api/audit/", kind="chart_access").json()["results"]

@@ -153,11 +153,11 @@ def test_anonymous_gets_403(alpha):
 
 
 def test_device_id_is_recorded(api, alpha):
-    response = api(Role.FRONT_DESK, device_id="tablet-7").post(
+    response = api(Role.FRONT_DESK, device_id="tablet-0007").post(
         "/api/patients/", {"full_name": "Dewi", "birth_date": "2000-01-01", "sex": "F"}
     )
     with schema_context(alpha.clinic.schema_name):
-        assert Revision.objects.get(record_id=response.json()["id"]).device_id == "tablet-7"
+        assert Revision.objects.get(record_id=response.json()["id"]).device_id == "tablet-0007"
     bad = api(Role.FRONT_DESK, device_id="bad id!").get("/api/patients/")
     assert bad.status_code == 400
 

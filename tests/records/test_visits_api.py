@@ -132,9 +132,14 @@ def test_practitioner_must_be_clinical_staff(api, alpha):
     assert "practitioner" in response.json()["errors"]
 
 
-def test_front_desk_cannot_void_a_visit_with_notes(api, alpha):
-    visit = make_visit(alpha, make_patient(alpha), **_soap())
-    assert api(Role.FRONT_DESK).post(f"/api/visits/{visit.pk}/void/", {"reason": "x"}).status_code == 403
+@pytest.mark.parametrize("role", [Role.FRONT_DESK, Role.NURSE])
+def test_only_doctors_void_a_visit_once_it_has_started(api, alpha, role):
+    """Decided by the status every role sees, never by notes front desk may not read."""
+    for status in ("in_progress", "finished"):
+        visit = make_visit(alpha, make_patient(alpha), status=status, **_soap())
+        refused = api(role).post(f"/api/visits/{visit.pk}/void/", {"reason": "x"})
+        assert refused.status_code == 403
+        assert refused.json()["detail"] == "Only doctors void a visit once it has started."
     empty = make_visit(alpha, make_patient(alpha, full_name="Kosong"))
     assert api(Role.FRONT_DESK).post(f"/api/visits/{empty.pk}/void/", {"reason": "Wrong patient"}).status_code == 200
     with schema_context(alpha.clinic.schema_name):

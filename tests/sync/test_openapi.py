@@ -24,7 +24,9 @@ def test_schema_describes_push_pull_and_devices(api):
     assert {"seq", "entity", "record_id", "op", "base_version", "fields", "reason"} <= set(mutation)
     op = mutation["op"]
     op = components[op["$ref"].rsplit("/", 1)[-1]] if "$ref" in op else op
-    assert set(op["enum"]) == {"create", "update", "void", "resolve"}
+    assert set(op["enum"]) == {"create", "update", "void", "resolve", "open"}
+    entity = _resolved(components, mutation["entity"])
+    assert {"patient", "visit", "vitals", "diagnosis", "prescription", "conflict", "chart"} == set(entity["enum"])
     assert {"changes", "cursor", "has_more", "reset", "remaining"} <= set(components["PullOutput"]["properties"])
     assert {"last_seq", "results"} <= set(components["PushOutput"]["properties"])
 
