@@ -21,7 +21,8 @@ MATRIX = {
         {OWNER, DOCTOR},
     ),
     "visit": ({OWNER, DOCTOR, NURSE, DESK},) * 4,
-    "vitals": ({OWNER, DOCTOR, NURSE},) * 4,
+    # the vital signs here were recorded by a doctor: nurses change and void only their own
+    "vitals": ({OWNER, DOCTOR, NURSE}, {OWNER, DOCTOR, NURSE}, {OWNER, DOCTOR}, {OWNER, DOCTOR}),
     "diagnosis": ({OWNER, DOCTOR, NURSE}, {OWNER, DOCTOR}, {OWNER, DOCTOR}, {OWNER, DOCTOR}),
     "prescription": ({OWNER, DOCTOR, NURSE}, {OWNER, DOCTOR}, {OWNER, DOCTOR}, {OWNER, DOCTOR}),
 }
