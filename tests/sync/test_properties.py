@@ -133,7 +133,9 @@ def assert_every_write_by_a_role_that_may(phones: list[Device]) -> None:
     }
     for revision in Revision.objects.select_related("user"):
         before, after = revision.before or {}, revision.after
-        changed = [name for name in after if before.get(name) != after.get(name) and name not in ("voided", "title")]
+        # A create names the fields it sets; the ones left at their default ("" or null) it did not write.
+        written = [name for name in after if revision.before is not None or after[name] not in ("", None)]
+        changed = [name for name in written if before.get(name) != after[name] and name not in ("voided", "title")]
         own = creators.get((revision.entity, revision.record_id)) == revision.user_id
         for name in changed:
             field = "status_finished" if name == "status" and after[name] == "finished" else name
