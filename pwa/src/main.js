@@ -3,7 +3,7 @@
 import { searchIcd10 } from './icd10.js';
 import { lang, setLanguage, t } from './i18n.js';
 import {
-  children, discardFailed, getMeta, isQuotaError, openStore, randomId, recordStates,
+  chartOpened, children, discardFailed, getMeta, isQuotaError, openStore, outboxCounts, randomId, recordStates,
   resolveConflict, searchPatients, setMeta, view, writeChanges,
 } from './store.js';
 import { SyncError, syncOnce, whoIsSignedIn, withSyncLock } from './sync.js';
@@ -13,7 +13,8 @@ const CLINICIANS = ['owner', 'doctor'];
 const CLINICAL_READERS = ['owner', 'doctor', 'nurse'];
 const app = {
   user: null, db: null, deviceId: '', csrf: '', meFresh: false, syncing: false, again: false, problem: null,
-  progress: null, retryDelay: 2000, retryTimer: null, stats: { pending: 0, failed: 0, conflicts: 0 },
+  progress: null, retryDelay: 2000, retryTimer: null, stats: { pending: 0, openings: 0, failed: 0, conflicts: 0 },
+  openChart: null, // the patient whose chart is on screen, its opening logged
 };
 window.emr = app; // for the browser tests and support: the store and the sync state of this page
 
@@ -122,10 +123,16 @@ async function refreshStats() {
   const { db } = app;
   // One read transaction with its four requests in flight together (four transactions one after
   // another were most of a save's time).
-  const [pending, failed, conflicts, lastSyncAt] = await db.transaction('r', db.outbox, db.failed, db.conflicts, db.meta, () =>
-    Promise.all([db.outbox.count(), db.failed.count(), db.conflicts.toArray(), getMeta(db, 'lastSyncAt')]));
-  app.stats = { pending, failed, conflicts: conflicts.filter((c) => !c.resolved_at && !c.resolving).length, lastSyncAt };
+  const [{ pending, openings }, failed, conflicts, lastSyncAt] = await db.transaction('r', db.outbox, db.failed, db.conflicts, db.meta, () =>
+    Promise.all([outboxCounts(db), db.failed.count(), db.conflicts.toArray(), getMeta(db, 'lastSyncAt')]));
+  app.stats = { pending, openings, failed, conflicts: conflicts.filter((c) => !c.resolved_at && !c.resolving).length, lastSyncAt };
   renderBar();
+}
+
+/** A sync run that starts now or, if one is running, right after it. */
+async function syncToEnd() {
+  while (app.syncing) await new Promise((resolve) => { setTimeout(resolve, 100); });
+  await runSync();
 }
 
 function scheduleSync(delay) {
@@ -247,6 +254,25 @@ function busy() {
   const main = document.getElementById('view');
   return main.querySelector('form[data-dirty], form:not([data-standing])')
     || (main.contains(document.activeElement) && document.activeElement.matches('input, textarea, select'));
+}
+
+/** The patient whose chart a route shows (a visit's patient for a visit's screen), or null. */
+async function chartOf({ kind, id }) {
+  if (!id || (kind !== 'patient' && kind !== 'visit')) return null;
+  const shown = view(await app.db.records.get(id));
+  if (!shown) return null;
+  return kind === 'patient' ? shown.id : shown.patient || null;
+}
+
+/** Reading a chart is logged for the clinic's audit trail, on navigation only (a save or a sync that
+ * redraws the screen is no new reading). A patient's screen and their visits' screens are one
+ * opening; leaving for the list, the Sync page or another patient and coming back is another. */
+async function noteChartOpening() {
+  const patientId = await chartOf(route());
+  const opened = patientId && patientId !== app.openChart;
+  app.openChart = patientId;
+  // Not shown to the person: they can do nothing about it, and a full disk is said when they save.
+  if (opened) await chartOpened(app.db, patientId).catch(() => {});
 }
 
 function rerender(force = false) {
@@ -422,6 +448,13 @@ async function afterResolve() {
   rerender(true);
 }
 
+/** A clinician's note starts an arrived visit: front desk and nurses may void a visit only while it
+ * is arrived, so a visit holding a doctor's notes must not stay so. */
+function soapChanges(visit, fields) {
+  const starts = CLINICIANS.includes(app.user.role) && (visit.status || 'arrived') === 'arrived';
+  return starts ? { ...fields, status: 'in_progress' } : fields;
+}
+
 async function visitScreen(id, states) {
   const row = await app.db.records.get(id);
   if (!row) return h('p', {}, h('a', { href: '#/' }, t('back')));
@@ -446,7 +479,7 @@ async function visitScreen(id, states) {
   showAdmin();
   const sections = [
     h('a', { href: `#/patient/${visit.patient}` }, t('back')),
-    h('h2', {}, `${t('visits')} · ${fmtTime(visit.started_at)} `, stateTag(states(id)), finished ? h('span', { class: 'state' }, t('finished')) : null,
+    h('h2', {}, `${t('visit')} · ${fmtTime(visit.started_at)} `, stateTag(states(id)), finished ? h('span', { class: 'state' }, t('finished')) : null,
       visit.voided_at ? h('span', { class: 'state state-voided' }, t('voided')) : null),
     finished ? h('p', { class: 'muted' }, t('finished_note')) : null,
     failureNote(states, id, failed),
@@ -458,7 +491,7 @@ async function visitScreen(id, states) {
     const soapForm = () => form({
       name: 'soap', standing: true, fields: FIELDS.soap.map((f) => ({ ...f, disabled: !CLINICIANS.includes(role) })), current: visit, reasonLabel: amend,
       onSave: async (fields, reason) => {
-        if (Object.keys(fields).length) await save([{ entity: 'visit', id, op: 'update', fields, reason }]);
+        if (Object.keys(fields).length) await save([{ entity: 'visit', id, op: 'update', fields: soapChanges(visit, fields), reason }]);
         rerender(true);
       },
     });
@@ -471,14 +504,9 @@ async function visitScreen(id, states) {
       const adder = h('div', { id: `add-${entity}-box` });
       const close = () => clear(adder);
       const onSave = async (fields, reason, title) => {
-        const partId = randomId();
         const extra = entity === 'vitals' ? { measured_at: new Date().toISOString() } : {};
-        await save([{ entity, id: partId, op: 'create', fields: { visit: id, ...extra, ...fields }, reason }]);
-        if (title) {
-          const created = await app.db.records.get(partId);
-          created.local = { ...created.local, title };
-          await app.db.records.put(created);
-        }
+        const display = title ? { title } : undefined; // a diagnosis's title: shown here, the server names codes itself
+        await save([{ entity, id: randomId(), op: 'create', fields: { visit: id, ...extra, ...fields }, reason, display }]);
         rerender(true);
       };
       const open = () => clear(adder, entity === 'diagnosis'
@@ -522,8 +550,19 @@ async function logout() {
       await runSync();
       await refreshStats();
       if (app.stats.pending + app.stats.failed) notice('logout', t('still_pending', { n: app.stats.pending + app.stats.failed }));
-      else await wipeAndLeave();
+      else await leaveOnceOpeningsSent();
     } }, t('sync_then_logout')));
+  }
+  return leaveOnceOpeningsSent();
+}
+
+/** Chart openings still waiting are the clinic's audit trail: they are sent before the device's
+ * database is deleted, and if they cannot be, nothing is deleted. */
+async function leaveOnceOpeningsSent() {
+  if (app.stats.openings) {
+    await syncToEnd();
+    await refreshStats();
+    if (app.stats.openings) return notice('logout', t('logout_openings'));
   }
   return wipeAndLeave();
 }
@@ -590,6 +629,11 @@ async function start() {
   app.user = user;
   document.title = user.clinic_name || 'Klinik';
   app.db = openStore(user.clinic, user.id);
+  // A newer app in another tab is upgrading this database: Dexie closes it here, so this tab must
+  // reload to go on (its pending changes are in the database, untouched).
+  app.db.on('versionchange', () => {
+    notice('update', t('database_upgraded'), h('button', { type: 'button', id: 'reload-upgraded', onclick: () => window.location.reload() }, t('reload')));
+  });
   app.deviceId = await getMeta(app.db, 'deviceId');
   if (!app.deviceId) {
     app.deviceId = `d-${randomId()}`;
@@ -597,8 +641,9 @@ async function start() {
   }
   navigator.storage?.persist?.().catch(() => {});
   await refreshStats();
+  noteChartOpening();
   await render();
-  window.addEventListener('hashchange', () => render());
+  window.addEventListener('hashchange', () => { noteChartOpening(); render(); });
   window.addEventListener('online', () => { app.problem = null; renderBar(); app.registration?.update().catch(() => {}); runSync(); });
   window.addEventListener('offline', () => renderBar());
   setInterval(() => { if (navigator.onLine) runSync(); }, 30000);

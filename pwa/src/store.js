@@ -1,6 +1,6 @@
 // The device's store: one IndexedDB database per clinic and user (Dexie). Each record keeps the
 // server's copy apart from the device's pending changes; the outbox holds every change in order, each
-// written in the same transaction as the record it changes.
+// written in the same transaction as the record it changes, and the charts opened (for the audit trail).
 import Dexie from 'dexie';
 
 export const PARENT = { patient: null, visit: 'patient', vitals: 'visit', diagnosis: 'visit', prescription: 'visit' };
@@ -26,6 +26,8 @@ export function openStore(clinic, userId) {
   db.version(2)
     .stores({ records: 'id, entity, [entity+parent], [entity+sortName]' })
     .upgrade((tx) => tx.table('records').where('entity').equals('patient').modify((row) => { indexPatient(row); }));
+  // Version 3: the outbox by kind, so chart openings (not changes a person waits on) are counted apart.
+  db.version(3).stores({ outbox: 'seq, record_id, entity' });
   return db;
 }
 
@@ -67,7 +69,8 @@ export function indexPatient(row) {
 
 /**
  * Write several changes in ONE IndexedDB transaction (a visit with its vitals, say): each record and
- * its outbox mutation commit together or not at all. `changes`: [{entity, id, op, fields, reason}].
+ * its outbox mutation commit together or not at all. `changes`: [{entity, id, op, fields, reason,
+ * display}]; `display` holds values shown on the device only (a diagnosis's title), never sent.
  */
 export async function writeChanges(db, changes) {
   return db.transaction('rw', db.records, db.outbox, db.failed, db.meta, async () => {
@@ -81,7 +84,7 @@ export async function writeChanges(db, changes) {
       if (change.op === 'void') {
         row.local = { ...(row.local || {}), voided_at: new Date().toISOString(), void_reason: change.reason };
       } else {
-        row.local = { ...(row.local || {}), ...change.fields };
+        row.local = { ...(row.local || {}), ...change.fields, ...change.display };
       }
       const parentField = PARENT[change.entity];
       if (parentField && change.fields && change.fields[parentField]) row.parent = change.fields[parentField];
@@ -89,6 +92,7 @@ export async function writeChanges(db, changes) {
       return {
         seq: firstSeq + index, entity: change.entity, record_id: change.id, op: change.op, base_version: row.version || 0,
         fields: change.op === 'void' ? {} : change.fields, reason: change.reason || '', at: Date.now(),
+        ...(change.display && change.op !== 'void' ? { display: change.display } : {}),
       };
     });
     await Promise.all([
@@ -112,16 +116,41 @@ export function resolveConflict(db, conflict, value) {
   });
 }
 
-/** The values a mutation gives its record (a void sets the void fields). */
+/** A chart opened on this device, for the clinic's audit trail: an outbox entry that changes no
+ * record, sent with the next push (offline, it waits there). */
+export function chartOpened(db, patientId) {
+  return db.transaction('rw', db.outbox, db.meta, async () => {
+    const seq = await getMeta(db, 'nextSeq', 1);
+    await db.outbox.add({
+      seq, entity: 'chart', record_id: patientId, op: 'open', base_version: 0,
+      fields: { opened_at: new Date().toISOString() }, reason: '', at: Date.now(),
+    });
+    await setMeta(db, 'nextSeq', seq + 1);
+  });
+}
+
+/** A chart opening is in the outbox but is no change of a record. */
+export function changesRecord(mutation) {
+  return mutation.entity !== 'chart';
+}
+
+/** What the outbox holds: changes waiting (`pending`) and chart openings waiting (`openings`). */
+export async function outboxCounts(db) {
+  const [all, openings] = await Promise.all([db.outbox.count(), db.outbox.where('entity').equals('chart').count()]);
+  return { pending: all - openings, openings };
+}
+
+/** The values a mutation gives its record (a void sets the void fields; display-only values are
+ * the device's own). */
 export function mutationValues(mutation) {
   if (mutation.op === 'void') return { voided_at: new Date(mutation.at).toISOString(), void_reason: mutation.reason };
-  return mutation.fields;
+  return { ...mutation.fields, ...mutation.display };
 }
 
 /** The device's pending values of a record, rebuilt from what is still in the outbox or refused. */
 export async function rebuildLocal(db, recordId) {
   const waiting = [
-    ...(await db.outbox.where('record_id').equals(recordId).toArray()),
+    ...(await db.outbox.where('record_id').equals(recordId).toArray()).filter(changesRecord),
     ...(await db.failed.where('record_id').equals(recordId).toArray()),
   ].sort((a, b) => a.seq - b.seq);
   if (!waiting.length) return null;
@@ -147,7 +176,7 @@ export async function discardFailed(db, seq) {
 }
 
 export async function recordStates(db) {
-  const pending = new Set((await db.outbox.toArray()).map((m) => m.record_id));
+  const pending = new Set((await db.outbox.toArray()).filter(changesRecord).map((m) => m.record_id));
   const failed = new Map((await db.failed.toArray()).map((m) => [m.record_id, m]));
   const conflicts = new Set((await db.conflicts.toArray()).filter((c) => !c.resolved_at).map((c) => c.record_id));
   return (id) => {

@@ -1,7 +1,7 @@
 // The sync client (SYNC-PROTOCOL.md): push the outbox in order, then pull until `has_more` is false.
 // Retries resend the same seqs (the server answers "duplicate"); a pull never overwrites a pending edit;
 // one sync at a time per database (Web Locks), so two tabs never interleave.
-import { PARENT, getMeta, indexPatient, mutationValues, rebuildLocal, setMeta } from './store.js';
+import { PARENT, changesRecord, getMeta, indexPatient, mutationValues, rebuildLocal, setMeta } from './store.js';
 
 const BATCH = 500;
 const PULL_LIMIT = 1000;
@@ -63,6 +63,7 @@ async function applyPushResults(db, batch, results) {
       if (!result || !FINAL.has(result.status)) continue;
       const status = result.status === 'duplicate' ? result.original_status || 'applied' : result.status;
       await db.outbox.delete(mutation.seq);
+      if (!changesRecord(mutation)) continue; // a chart opening; one refused is dropped (nobody could act on it)
       if (mutation.entity === 'conflict') {
         if (status === 'rejected') await db.failed.put({ ...mutation, errors: result.errors || {} });
         continue;
@@ -73,7 +74,9 @@ async function applyPushResults(db, batch, results) {
         await db.failed.put({ ...mutation, errors: result.errors || {} });
       } else if (row && (status === 'applied' || status === 'merged') && result.version) {
         row.server = { ...(row.server || {}), ...mutationValues(mutation) };
-        row.version = Math.max(row.version || 0, result.version);
+        // `merged`: the server's copy also holds others' changes this device has not seen, so it keeps
+        // the version its change was based on until a pull brings the whole record.
+        if (status === 'applied') row.version = Math.max(row.version || 0, result.version);
       }
     }
     const rows = [];
@@ -90,7 +93,8 @@ async function push(db, deviceId, csrf, onProgress, batchSize = BATCH) {
   for (;;) {
     const batch = await db.outbox.orderBy('seq').limit(batchSize).toArray();
     if (!batch.length) return;
-    const body = await request('/api/sync/push', { method: 'POST', body: JSON.stringify({ device_id: deviceId, mutations: batch }) }, csrf);
+    const mutations = batch.map(({ display, ...mutation }) => mutation); // display-only values stay here
+    const body = await request('/api/sync/push', { method: 'POST', body: JSON.stringify({ device_id: deviceId, mutations }) }, csrf);
     const gap = body.results.find((result) => result.status === 'gap');
     await applyPushResults(db, batch, body.results);
     onProgress?.({ phase: 'push' });

@@ -822,7 +822,7 @@ def test_a_database_of_the_first_version_is_upgraded_and_lists_its_patients(brow
     page.close()
     page = sign_in(context, base, downloaded_clinic.email("owner"))
     assert page.evaluate("emr.db.name") == name
-    assert page.evaluate("emr.db.verno") == 2
+    assert page.evaluate("emr.db.verno") == 3
     assert page.evaluate("async (id) => (await emr.db.records.get(id)).sortName", patient) == "aaa lama"
     assert _listed_names(page)[0] == "Aaa Lama"
     context.close()
