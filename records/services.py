@@ -226,6 +226,9 @@ def _locked_visit(instance: ClinicalRecord) -> Visit | None:
 def _check_visit_status(instance: Visit, previous_status: str | None, user: User) -> None:
     if previous_status == Visit.Status.FINISHED and instance.status != Visit.Status.FINISHED:
         raise ValidationError({"status": [_("A finished visit stays finished; amend its notes instead.")]})
+    # Non-clinicians void a visit only while it is arrived: one that started never goes back to it.
+    if previous_status not in (None, Visit.Status.ARRIVED) and instance.status == Visit.Status.ARRIVED:
+        raise ValidationError({"status": [_("A visit that has started does not go back to arrived.")]})
     if instance.status == Visit.Status.FINISHED and previous_status != Visit.Status.FINISHED:
         access.check_can_finish_visit(user)
 
@@ -491,6 +494,9 @@ def record_void(*, instance: ClinicalRecord, actor: Actor, reason: str) -> Clini
 
 
 CHART_OPENING_FIELDS = frozenset({"opened_at"})
+# A device reports what it opened when it next syncs; a year offline is beyond any clinic's, and a time
+# before it is a wrong clock (it would also sort an opening out of the owner's view of recent ones).
+CHART_OPENING_MAX_AGE = datetime.timedelta(days=365)
 
 
 def chart_opened(*, patient: Patient, actor: Actor, fields: dict[str, Any] | None = None) -> ChartAccess:
@@ -519,6 +525,8 @@ def _parse_opened_at(value: Any) -> datetime.datetime:
         raise ValidationError({"opened_at": [message]})
     if parsed > timezone.now() + datetime.timedelta(days=1):
         raise ValidationError({"opened_at": [_("A chart cannot be opened more than a day from now.")]})
+    if parsed < timezone.now() - CHART_OPENING_MAX_AGE:
+        raise ValidationError({"opened_at": [_("This time is more than a year ago; check the device's clock.")]})
     return parsed
 
 

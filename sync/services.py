@@ -184,7 +184,7 @@ def _apply(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
         try:
             instance = records.record_void(instance=instance, actor=actor, reason=mutation.reason)
         except records.AlreadyVoidedError:
-            return {"status": "applied", "version": records.record_locked(instance).version}
+            instance = records.record_locked(instance)
         return {
             "status": "applied" if instance.version == mutation.base_version + 1 else "merged",
             "version": instance.version,

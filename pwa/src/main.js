@@ -267,12 +267,16 @@ async function chartOf({ kind, id }) {
 /** Reading a chart is logged for the clinic's audit trail, on navigation only (a save or a sync that
  * redraws the screen is no new reading). A patient's screen and their visits' screens are one
  * opening; leaving for the list, the Sync page or another patient and coming back is another. */
-async function noteChartOpening() {
-  const patientId = await chartOf(route());
-  const opened = patientId && patientId !== app.openChart;
-  app.openChart = patientId;
-  // Not shown to the person: they can do nothing about it, and a full disk is said when they save.
-  if (opened) await chartOpened(app.db, patientId).catch(() => {});
+function noteChartOpening() {
+  // One after another, so quick navigations are noted in the order they happened.
+  app.notingChart = (app.notingChart || Promise.resolve()).then(async () => {
+    const patientId = await chartOf(route());
+    const opened = patientId && patientId !== app.openChart;
+    app.openChart = patientId;
+    // Not shown to the person: they can do nothing about it, and a full disk is said when they save.
+    if (opened) await chartOpened(app.db, patientId).catch(() => {});
+  });
+  return app.notingChart;
 }
 
 function rerender(force = false) {
@@ -562,7 +566,9 @@ async function leaveOnceOpeningsSent() {
   if (app.stats.openings) {
     await syncToEnd();
     await refreshStats();
-    if (app.stats.openings) return notice('logout', t('logout_openings'));
+    // Only the network is waited for: a device the server refuses (revoked, signed out) is wiped all
+    // the same, as the person asked, since nothing it holds would ever be taken.
+    if (app.stats.openings && app.problem === 'network') return notice('logout', t('logout_openings'));
   }
   return wipeAndLeave();
 }
@@ -629,9 +635,10 @@ async function start() {
   app.user = user;
   document.title = user.clinic_name || 'Klinik';
   app.db = openStore(user.clinic, user.id);
-  // A newer app in another tab is upgrading this database: Dexie closes it here, so this tab must
-  // reload to go on (its pending changes are in the database, untouched).
-  app.db.on('versionchange', () => {
+  // A newer app in another tab is upgrading this database: this tab's code is the older one, so it
+  // offers a reload (its pending changes are in the database, untouched).
+  app.db.on('versionchange', (event) => {
+    if (!event.newVersion) return; // deleted (another tab logged out), not upgraded
     notice('update', t('database_upgraded'), h('button', { type: 'button', id: 'reload-upgraded', onclick: () => window.location.reload() }, t('reload')));
   });
   app.deviceId = await getMeta(app.db, 'deviceId');

@@ -65,10 +65,14 @@ def test_an_opening_the_server_cannot_log_is_refused_and_the_rest_of_the_batch_a
             opening(3, pid, opened_at="kemarin"),
             opening(4, pid, opened_at=tomorrow_and_more),
             opening(5, pid, opened_at=timezone.now().isoformat(), note="x"),
-            opening(6, pid),
+            opening(6, pid, opened_at="0001-01-01T00:30:00+07:00"),
+            opening(7, pid, opened_at=(timezone.now() - datetime.timedelta(days=400)).isoformat()),
+            opening(8, pid),
         ],
     )
-    assert [r["status"] for r in results] == ["rejected"] * 5 + ["applied"]
+    assert [r["status"] for r in results] == ["rejected"] * 7 + ["applied"]
+    assert "clock" in results[5]["errors"]["opened_at"][0]
+    assert "clock" in results[6]["errors"]["opened_at"][0]
     assert results[0]["errors"] == {"record_id": ["No such record in this clinic."]}
     assert "time zone" in results[1]["errors"]["opened_at"][0]
     assert "time zone" in results[2]["errors"]["opened_at"][0]
