@@ -164,8 +164,12 @@ def _parse(spec: EntitySpec, name: str, value: Any, related: RelatedLookup | Non
     except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
         raise ValidationError({name: [_("This value cannot be read.")]}) from exc
     if isinstance(parsed, datetime.datetime) and timezone.is_naive(parsed):
-        raise ValidationError({name: [_("Give the time with its time zone, for example 2026-03-02T09:30:00+07:00.")]})
+        raise ValidationError({name: [_needs_zone()]})
     return parsed
+
+
+def _needs_zone() -> str:
+    return _("Give the time with its time zone, for example 2026-03-02T09:30:00+07:00.")
 
 
 def _related(name: str, field: models.ForeignKey, value: Any) -> models.Model | None:
@@ -328,17 +332,19 @@ def _check_reason_length(reason: str) -> None:
 
 
 # --- the checked entries ----------------------------------------------------------------------------
-# One per kind of write, called by the REST API and by sync before anything is decided (a merge
-# included). Each decides from the role, the fields named, the reason and what the role can already
-# see of the record (voided, finished, who recorded it), never from the values the record holds: the
-# same fields from the same role get the same answer whatever the record says.
+# One per kind of write (`check_create_allowed`, `update_checked`, `check_void_allowed`), called by the
+# REST API and by sync before anything is decided (a merge included). Each decides from the role, the
+# fields named, the reason and what the role can already see of the record (voided, finished, started,
+# who recorded it), never from the values the record holds: the same fields from the same role get the
+# same answer whatever the record says.
 
 
 class AlreadyVoidedError(ValidationError):
-    """The record is voided already: a second void changes nothing (sync answers it as applied)."""
+    """The record is voided already: a second void changes nothing (sync answers it with the version)."""
 
-    def __init__(self) -> None:
+    def __init__(self, version: int) -> None:
         super().__init__(_("This record is already voided."))
+        self.version = version
 
 
 def _sets_finished(entity: str, data: dict[str, Any]) -> bool:
@@ -354,16 +360,28 @@ def check_create_allowed(actor: Actor, entity: str, data: dict[str, Any], reason
     _check_reason_length(reason)
 
 
-def record_locked(instance: ClinicalRecord) -> ClinicalRecord:
+def _record_locked(instance: ClinicalRecord) -> ClinicalRecord:
     """The record re-read under a row lock, so what is decided from it holds until the write commits."""
     return type(instance).objects.select_for_update().get(pk=instance.pk)
 
 
-def check_update_allowed(*, actor: Actor, instance: ClinicalRecord, changes: dict[str, Any], reason: str) -> bool:
-    """Every rule a change of these fields must pass, before any value is read or compared with the
-    record's: role and fields, finishing, who recorded it, voided, fields that never change, and a
-    reason for changing a finished visit (even a change to the value it has). `instance` must be locked
-    (`record_locked`); its visit is locked here. Returns whether the change is an amendment."""
+@dataclass(frozen=True)
+class CheckedUpdate:
+    """A record locked for a change of `fields` that passed every rule: what `record_update_checked`
+    writes, within the same transaction."""
+
+    instance: ClinicalRecord
+    actor: Actor
+    fields: frozenset[str]
+    reason: str
+    amending: bool  # a change of a finished visit or its part
+
+
+def update_checked(*, actor: Actor, instance: ClinicalRecord, changes: dict[str, Any], reason: str) -> CheckedUpdate:
+    """The record locked (and its visit), and every rule a change of these fields must pass, before any
+    value is read or compared with the record's: role and fields, finishing, who recorded it, voided,
+    fields that never change, and a reason for changing a finished visit (even to the value it has)."""
+    instance = _record_locked(instance)
     entity = entity_of(instance)
     user = actor.user
     access.check_can_write(user, entity, set(changes))
@@ -384,13 +402,13 @@ def check_update_allowed(*, actor: Actor, instance: ClinicalRecord, changes: dic
         _check_amendment(
             instance, user, reason, _("This visit is finished: a change is an amendment and needs a reason.")
         )
-    return amending
+    return CheckedUpdate(instance, actor, frozenset(changes), reason, amending)
 
 
 def check_void_allowed(*, actor: Actor, instance: ClinicalRecord, reason: str) -> None:
-    """Every rule a void must pass, before the record's state is looked at: role, who recorded it, and
-    a reason. A patient with visits, or a visit once started, is voided by a doctor or owner only:
-    whether a patient has visits, or a visit has started, is what every role sees."""
+    """Every rule a void must pass, before whether it is voided already is looked at: role, who
+    recorded it, and a reason. A patient with visits, or a visit once started, is voided by a doctor or
+    owner only: whether a patient has visits, or a visit has started, is what every role sees."""
     entity = entity_of(instance)
     user = actor.user
     access.check_can_write(user, entity, set())
@@ -455,11 +473,20 @@ def record_update(
 ) -> ClinicalRecord:
     """Change some fields. A finished visit (or its part) is amended: a reason is required, and the
     revision keeps the values before. `base_version`, when given, must be the current version."""
+    checked = update_checked(actor=actor, instance=instance, changes=changes, reason=reason)
+    if base_version is not None and base_version != checked.instance.version:
+        raise StaleVersionError(checked.instance.version)
+    return record_update_checked(checked=checked, changes=changes)
+
+
+@transaction.atomic
+def record_update_checked(*, checked: CheckedUpdate, changes: dict[str, Any]) -> ClinicalRecord:
+    """Write a change `update_checked` passed, in its transaction: a merge writes those of the checked
+    fields it decided to apply."""
+    if not set(changes) <= checked.fields:
+        raise ValueError(f"Fields not checked: {sorted(set(changes) - checked.fields)}")
+    instance, actor = checked.instance, checked.actor
     spec = spec_for(entity_of(instance))
-    instance = record_locked(instance)
-    amending = check_update_allowed(actor=actor, instance=instance, changes=changes, reason=reason)
-    if base_version is not None and base_version != instance.version:
-        raise StaleVersionError(instance.version)
     before = snapshot(instance)
     previous_status = instance.status if isinstance(instance, Visit) else None
     _apply(instance, spec, changes)
@@ -471,17 +498,18 @@ def record_update(
     instance.version += 1
     instance.updated_by = actor.user
     _save(instance)
-    _write_revision(instance, Revision.Action.AMEND if amending else Revision.Action.UPDATE, actor, before, reason)
+    action = Revision.Action.AMEND if checked.amending else Revision.Action.UPDATE
+    _write_revision(instance, action, actor, before, checked.reason)
     return instance
 
 
 @transaction.atomic
 def record_void(*, instance: ClinicalRecord, actor: Actor, reason: str) -> ClinicalRecord:
     """Mark a record as entered in error, with a reason; it stays readable in the history."""
-    instance = record_locked(instance)
+    instance = _record_locked(instance)
     check_void_allowed(actor=actor, instance=instance, reason=reason)
     if instance.is_voided:
-        raise AlreadyVoidedError
+        raise AlreadyVoidedError(instance.version)
     before = snapshot(instance)
     instance.voided_at = timezone.now()
     instance.voided_by = actor.user
@@ -503,26 +531,24 @@ def chart_opened(*, patient: Patient, actor: Actor, fields: dict[str, Any] | Non
     """Reading a chart is logged: who, from which device, and when. A device reports a chart it opened
     (offline too) with `fields = {"opened_at": ...}`, the time on its clock; without it, now. When it
     reached the server is kept beside it."""
-    opened_at = timezone.now()
     fields = fields or {}
-    unknown = sorted(set(fields) - CHART_OPENING_FIELDS)
-    if unknown:
+    if set(fields) - CHART_OPENING_FIELDS:
         raise ValidationError({"fields": [_("A chart opening holds only opened_at.")]})
-    if fields.get("opened_at") is not None:
-        opened_at = _parse_opened_at(fields["opened_at"])
+    sent = fields.get("opened_at")
+    opened_at = timezone.now() if sent is None else _parse_opened_at(sent)
     return ChartAccess.objects.create(patient=patient, user=actor.user, device_id=actor.device_id, at=opened_at)
 
 
 def _parse_opened_at(value: Any) -> datetime.datetime:
-    message = _("Give the time with its time zone, for example 2026-03-02T09:30:00+07:00.")
+    """An ISO 8601 time with its zone, within the last year and not more than a day ahead."""
     if not isinstance(value, str) or "\x00" in value:
-        raise ValidationError({"opened_at": [message]})
+        raise ValidationError({"opened_at": [_needs_zone()]})
     try:
         parsed = datetime.datetime.fromisoformat(value)
     except ValueError as exc:
-        raise ValidationError({"opened_at": [message]}) from exc
+        raise ValidationError({"opened_at": [_needs_zone()]}) from exc
     if timezone.is_naive(parsed):
-        raise ValidationError({"opened_at": [message]})
+        raise ValidationError({"opened_at": [_needs_zone()]})
     if parsed > timezone.now() + datetime.timedelta(days=1):
         raise ValidationError({"opened_at": [_("A chart cannot be opened more than a day from now.")]})
     if parsed < timezone.now() - CHART_OPENING_MAX_AGE:

@@ -182,13 +182,10 @@ def _apply(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
     instance = record_get(entity=mutation.entity, record_id=mutation.record_id, user=actor.user)
     if mutation.op == "void":
         try:
-            instance = records.record_void(instance=instance, actor=actor, reason=mutation.reason)
-        except records.AlreadyVoidedError:
-            instance = records.record_locked(instance)
-        return {
-            "status": "applied" if instance.version == mutation.base_version + 1 else "merged",
-            "version": instance.version,
-        }
+            version = records.record_void(instance=instance, actor=actor, reason=mutation.reason).version
+        except records.AlreadyVoidedError as already:
+            version = already.version
+        return {"status": "applied" if version == mutation.base_version + 1 else "merged", "version": version}
     if mutation.op == "update":
         return _merge(actor, instance, mutation)
     raise ValidationError({"op": [_("Unknown operation.")]})
@@ -198,8 +195,8 @@ def _merge(actor: records.Actor, instance: Any, mutation: Mutation) -> dict[str,
     """Field by field against the record as it was at `base_version` (see SYNC-PROTOCOL.md), after
     every rule a plain update checks: a refusal never depends on what the record holds, and nothing a
     role may not write reaches the record, a revision or a conflict."""
-    instance = records.record_locked(instance)
-    records.check_update_allowed(actor=actor, instance=instance, changes=mutation.fields, reason=mutation.reason)
+    checked = records.update_checked(actor=actor, instance=instance, changes=mutation.fields, reason=mutation.reason)
+    instance = checked.instance
     history = record_history_since(
         entity=mutation.entity, record_id=instance.pk, base_version=mutation.base_version, device_id=actor.device_id
     )
@@ -211,7 +208,7 @@ def _merge(actor: records.Actor, instance: Any, mutation: Mutation) -> dict[str,
     )
     if decision.apply:
         changes = {name: mutation.fields[name] for name in decision.apply}
-        instance = records.record_update(instance=instance, actor=actor, changes=changes, reason=mutation.reason)
+        instance = records.record_update_checked(checked=checked, changes=changes)
     conflicts = [
         Conflict(
             entity=mutation.entity,
@@ -246,13 +243,12 @@ def _resolve(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
     if "value" not in mutation.fields:
         raise ValidationError({"value": [_("Send the value to keep.")]})
     instance = record_get(entity=conflict.entity, record_id=conflict.record_id, user=actor.user)
-    instance = records.record_locked(instance)
     reason = mutation.reason or _("Conflict resolved")
     changes = {conflict.field: mutation.fields["value"]}
-    records.check_update_allowed(actor=actor, instance=instance, changes=changes, reason=reason)
+    checked = records.update_checked(actor=actor, instance=instance, changes=changes, reason=reason)
     if conflict.resolved_at is not None:
         return {"status": "applied", "version": conflict.version}
-    records.record_update(instance=instance, actor=actor, changes=changes, reason=reason)
+    records.record_update_checked(checked=checked, changes=changes)
     conflict.resolved_at = timezone.now()
     conflict.resolved_by = actor.user
     conflict.resolved_value = records.canonical_fields(conflict.entity, changes)[conflict.field]

@@ -107,7 +107,7 @@ def patient_values(tag: str) -> dict[str, tuple[Any, Any, Any]]:
         "sex": ("F", "M", "F"),
         "phone": ("0812-1111-2222", "0812-3333-4444", "0813-5555-6666"),
         "address": ("Jl. Melati 3, Medan", "Jl. Kenanga 5, Medan", "Jl. Mawar 7, Binjai"),
-        "allergies": ("", "Penisilin", "Sulfa"),
+        "allergies": ("", "Penisilin", "Sulfa ⚠️"),
     }
 
 
@@ -117,6 +117,7 @@ def value_table(ids: dict[str, str], users: dict[str, User], tag: str) -> dict[s
     vitals = {
         "visit": (visit, visit, other_visit),
         "measured_at": (at(2), at(2, 10), at(2, 11)),
+        # Halves, exact as binary floats: 38.2 sent as a JSON number is refused today (issue 13).
         "temperature_c": (36.5, 38.5, 37.0),
         "pulse": (80, 96, 104),
         "respiratory_rate": (18, 22, 20),
@@ -133,11 +134,11 @@ def value_table(ids: dict[str, str], users: dict[str, User], tag: str) -> dict[s
             "started_at": (at(1), at(1, 10), at(1, 11)),
             "practitioner": (None, str(users[DOCTOR].pk), str(users[OWNER].pk)),
             "status": ("arrived", "in_progress", "arrived"),
-            "chief_complaint": ("Demam", "Demam 3 hari", "Demam dan batuk"),
+            "chief_complaint": ("Demam", "Demam 3 hari", "Demam dan batuk 🤒"),
             "subjective": ("", "Demam sejak 3 hari", "Demam naik turun"),
             "objective": ("", "Faring hiperemis", "Tonsil T2"),
             "assessment": ("", "ISPA", "Faringitis akut"),
-            "plan": ("", "Paracetamol 3x500 mg", "Kontrol 3 hari"),
+            "plan": ("", "Paracetamol 3x500 mg", "Kontrol 3 hari 🙏"),
         },
         "vitals_by_nurse": vitals,
         "vitals_by_doctor": vitals,
