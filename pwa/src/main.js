@@ -15,6 +15,7 @@ const app = {
   user: null, db: null, deviceId: '', csrf: '', meFresh: false, syncing: false, again: false, problem: null,
   progress: null, retryDelay: 2000, retryTimer: null, stats: { pending: 0, openings: 0, failed: 0, conflicts: 0 },
   openChart: null, // the patient whose chart is on screen, its opening logged
+  rendered: 0, // screens drawn or dropped so far (tests wait on it)
 };
 window.emr = app; // for the browser tests and support: the store and the sync state of this page
 
@@ -281,15 +282,19 @@ function noteChartOpening() {
 
 function rerender(force = false) {
   if (!force && busy()) return;
-  render();
+  render({ background: !force });
 }
 
 let renders = 0;
+let shown = 0;
 
-/** Draw the screen of the current route; when renders overlap, only the latest one is shown. */
-async function render() {
+/** Draw the screen of the current route; when renders overlap, a screen older than the one shown is
+ * never shown. A background redraw is dropped if, while it was reading the store, the person opened a
+ * form or started typing: the screen under their finger stays theirs. */
+async function render({ background = false } = {}) {
   if (!app.db) return;
   const mine = ++renders;
+  const drawn = window.location.hash;
   const { kind, id } = route();
   const states = await recordStates(app.db);
   let screen;
@@ -297,7 +302,12 @@ async function render() {
   else if (kind === 'visit' && id) screen = await visitScreen(id, states);
   else if (kind === 'sync') screen = await syncScreen();
   else screen = await patientsScreen(states);
-  if (mine === renders) clear(document.getElementById('view'), screen);
+  // A route left while this was drawn has its own render coming from the hashchange.
+  if (mine > shown && drawn === window.location.hash && !(background && busy())) {
+    shown = mine;
+    clear(document.getElementById('view'), screen);
+  }
+  app.rendered += 1;
 }
 
 async function patientsScreen(states) {
