@@ -11,11 +11,23 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from records.validators import PhysiologicalRange, validate_nik, validate_not_future
+from records.validators import PhysiologicalRange, validate_birth_date, validate_nik, validate_not_future
+
+# The longest text each free-text field takes (the app's inputs stop there too): a clinical note of
+# 10,000 characters is some 1,500 words; together they keep any one mutation far under a push's limit.
+SHORT_TEXT = 500
+MEDIUM_TEXT = 1_000
+NOTE_TEXT = 10_000
+
+
+def _text(verbose_name: str, limit: int) -> models.TextField:
+    """Free text up to `limit` characters, checked on every write (a TextField alone has no limit)."""
+    return models.TextField(verbose_name, blank=True, max_length=limit, validators=[MaxLengthValidator(limit)])
 
 
 def _range(low: float | int, high: float | int, unit: str) -> list[PhysiologicalRange]:
@@ -54,11 +66,11 @@ class Patient(ClinicalRecord):
     medical_record_number = models.CharField(_("medical record number"), max_length=32, unique=True)
     full_name = models.CharField(_("full name"), max_length=150)
     nik = models.CharField(_("NIK"), max_length=16, blank=True, validators=[validate_nik])
-    birth_date = models.DateField(_("birth date"), validators=[validate_not_future])
+    birth_date = models.DateField(_("birth date"), validators=[validate_not_future, validate_birth_date])
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
-    address = models.TextField(_("address"), blank=True)
-    allergies = models.TextField(_("known allergies"), blank=True)
+    address = _text(_("address"), SHORT_TEXT)
+    allergies = _text(_("known allergies"), MEDIUM_TEXT)
 
     class Meta:
         verbose_name = _("patient")
@@ -85,11 +97,11 @@ class Visit(ClinicalRecord):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ARRIVED)
-    chief_complaint = models.TextField(_("chief complaint"), blank=True)
-    subjective = models.TextField(_("subjective"), blank=True)
-    objective = models.TextField(_("objective"), blank=True)
-    assessment = models.TextField(_("assessment"), blank=True)
-    plan = models.TextField(_("plan"), blank=True)
+    chief_complaint = _text(_("chief complaint"), MEDIUM_TEXT)
+    subjective = _text(_("subjective"), NOTE_TEXT)
+    objective = _text(_("objective"), NOTE_TEXT)
+    assessment = _text(_("assessment"), NOTE_TEXT)
+    plan = _text(_("plan"), NOTE_TEXT)
 
     class Meta:
         verbose_name = _("visit")
@@ -185,7 +197,7 @@ class Prescription(ClinicalRecord):
     quantity = models.PositiveIntegerField(
         _("quantity"), null=True, blank=True, validators=_range(1, 10000, _("units"))
     )
-    instructions = models.TextField(_("instructions"), blank=True)
+    instructions = _text(_("instructions"), MEDIUM_TEXT)
 
     class Meta:
         verbose_name = _("prescription")

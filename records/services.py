@@ -32,6 +32,7 @@ MRN_PREFIX = "RM"
 
 # A device's id, wherever it arrives (a sync body, the REST API's X-Device-Id header).
 DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+FIELD_NAME_MAX_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,28 @@ _TEXT_FIELDS = (models.CharField, models.TextField)
 _NUMBER_FIELDS = (models.IntegerField, models.DecimalField, models.FloatField)
 
 
+def check_storable(text: str) -> None:
+    """Refuse text PostgreSQL cannot store: a NUL, or half of a character (a lone UTF-16 surrogate,
+    what `JSON.stringify` writes for an emoji cut in two). Checked before anything is written."""
+    if "\x00" in text:
+        raise ValidationError(_("The text holds a NUL character."))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(_("The text holds half of a character (often an emoji cut in two). Retype it.")) from exc
+
+
+def is_storable_name(name: Any) -> bool:
+    """A field name that can be named back in an answer and stored in a receipt."""
+    if not isinstance(name, str) or len(name) > FIELD_NAME_MAX_LENGTH:
+        return False
+    try:
+        check_storable(name)
+    except ValidationError:
+        return False
+    return True
+
+
 def _check_shape(field: models.Field, value: Any) -> None:
     """Refuse values of the wrong JSON type before Django coerces them (a list, `true` for a number,
     `1e400`, a number for a text, a NUL character), each with a message a person understands."""
@@ -126,8 +149,8 @@ def _check_shape(field: models.Field, value: Any) -> None:
         raise ValidationError(_("Send a value of the right kind, not true or false."))
     if isinstance(field, _TEXT_FIELDS) and not isinstance(value, str):
         raise ValidationError(_("Send text."))
-    if isinstance(value, str) and "\x00" in value:
-        raise ValidationError(_("The text holds a NUL character."))
+    if isinstance(value, str):
+        check_storable(value)
     if isinstance(value, float) and not math.isfinite(value):
         raise ValidationError(_("Send a finite number."))
     whole_number_field = isinstance(field, models.IntegerField | models.ForeignKey)
@@ -146,7 +169,7 @@ def _parse(spec: EntitySpec, name: str, value: Any, related: RelatedLookup | Non
     """One incoming value as the model's Python value; related records are looked up with checks
     (by `related` when given: the bulk path answers from records it fetched at once)."""
     if name not in spec.fields:
-        raise ValidationError({name: [_("Unknown field.")]})
+        raise _unknown_field(name)
     field = _field(spec, name)
     if value is None:
         if field.null:
@@ -166,6 +189,13 @@ def _parse(spec: EntitySpec, name: str, value: Any, related: RelatedLookup | Non
     if isinstance(parsed, datetime.datetime) and timezone.is_naive(parsed):
         raise ValidationError({name: [_needs_zone()]})
     return parsed
+
+
+def _unknown_field(name: Any) -> ValidationError:
+    """Keyed by the name when it can be said back; a name that cannot is not repeated."""
+    if is_storable_name(name):
+        return ValidationError({name: [_("Unknown field.")]})
+    return ValidationError({"fields": [_("A field name is not one of this record's fields.")]})
 
 
 def _needs_zone() -> str:
@@ -327,8 +357,10 @@ def _require_reason(reason: str, message: str) -> None:
 def _check_reason_length(reason: str) -> None:
     if len(reason.strip()) > REASON_MAX_LENGTH:
         raise ValidationError({"reason": [_("Keep the reason under 300 characters.")]})
-    if "\x00" in reason:
-        raise ValidationError({"reason": [_("The text holds a NUL character.")]})
+    try:
+        check_storable(reason)
+    except ValidationError as exc:
+        raise ValidationError({"reason": exc.messages}) from exc
 
 
 # --- the checked entries ----------------------------------------------------------------------------

@@ -41,6 +41,15 @@ def validate_not_future(value: datetime.date) -> None:
         raise ValidationError(_("This date is in the future."), code="future")
 
 
+OLDEST_BIRTH_DATE = datetime.date(1900, 1, 1)
+
+
+def validate_birth_date(value: datetime.date) -> None:
+    """Not before 1900: nobody alive was born earlier, and year 1 is what an unset date picker sends."""
+    if value < OLDEST_BIRTH_DATE:
+        raise ValidationError(_("A birth date is 1900 or later."), code="too_old")
+
+
 @deconstructible
 class PhysiologicalRange:
     """A measurement within what a living person can show, with the range and unit in the message."""

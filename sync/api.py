@@ -5,6 +5,7 @@ not valid at this clinic, a revoked device or a suspended clinic, 400 for a malf
 batch over the limit. Nothing a device can send becomes a 500.
 """
 
+import re
 import uuid
 from typing import Any
 
@@ -17,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from records.services import check_device_id
+from records.services import check_device_id, is_storable_name
 from records.specs import SPECS
 from sync import selectors, services
 from sync.models import Device
@@ -176,19 +177,23 @@ class PushApi(SyncApiView):
 
 
 def parse_mutations(raw: list[Any]) -> list[services.Mutation]:
-    """The batch, checked whole: one malformed mutation refuses the batch (400) before anything applies."""
+    """The batch's envelope, checked whole: a mutation without a usable `seq`, or out of order, refuses
+    the batch (400) before anything applies, since nothing else can be answered by its number. Any other
+    fault of one mutation becomes its own refusal, answered `rejected`, and the ones after it apply."""
     mutations, errors = [], {}
     previous_seq = None
     for index, item in enumerate(raw):
-        try:
-            mutation = _parse_mutation(item)
-        except ValidationError as exc:
-            errors[str(index)] = exc.messages
+        seq = item.get("seq") if isinstance(item, dict) else None
+        if not _whole(seq, 1):
+            errors[str(index)] = [_("seq must be a whole number from 1.")]
             continue
-        if previous_seq is not None and mutation.seq != previous_seq + 1:
+        if previous_seq is not None and seq != previous_seq + 1:
             errors[str(index)] = [_("Mutations must be in order, with seq counting up by one.")]
-        previous_seq = mutation.seq
-        mutations.append(mutation)
+        previous_seq = seq
+        try:
+            mutations.append(_parse_mutation(item))
+        except ValidationError as exc:
+            mutations.append(services.Mutation.refused(seq, exc.message_dict))
     if errors:
         raise ValidationError({"mutations": [f"#{index}: {' '.join(messages)}" for index, messages in errors.items()]})
     return mutations
@@ -204,31 +209,40 @@ def _fits(entity: str, op: str) -> bool:
     return op in OPS and op not in ONLY_OP.values()
 
 
-def _parse_mutation(item: Any) -> services.Mutation:
-    if not isinstance(item, dict):
-        raise ValidationError(_("A mutation is a JSON object."))
-    seq, entity, op = item.get("seq"), item.get("entity"), item.get("op")
-    if not _whole(seq, 1):
-        raise ValidationError(_("seq must be a whole number from 1."))
+MAX_FIELDS = 64  # more than any kind of record has
+
+
+def _parse_mutation(item: dict[str, Any]) -> services.Mutation:
+    """One mutation with a usable seq; a ValidationError keyed by the part at fault otherwise (keys the
+    device chose are never repeated back unless they can be stored)."""
+    entity, op = item.get("entity"), item.get("op")
     if not isinstance(entity, str) or entity not in ENTITIES:
-        raise ValidationError(_("Unknown entity."))
+        raise ValidationError({"entity": [_("Unknown entity.")]})
     if not isinstance(op, str) or not _fits(entity, op):
-        raise ValidationError(_("Unknown operation for this entity."))
+        raise ValidationError({"op": [_("Unknown operation for this entity.")]})
     try:
         record_id = uuid.UUID(str(item.get("record_id")))
     except ValueError as exc:
-        raise ValidationError(_("record_id must be a UUID.")) from exc
+        raise ValidationError({"record_id": [_("record_id must be a UUID.")]}) from exc
     base_version = item.get("base_version", 0)
     if not _whole(base_version, 0):
-        raise ValidationError(_("base_version must be a whole number from 0."))
+        raise ValidationError({"base_version": [_("base_version must be a whole number from 0.")]})
     fields = item.get("fields", {})
     if not isinstance(fields, dict):
-        raise ValidationError(_("fields must be a JSON object."))
+        raise ValidationError({"fields": [_("fields must be a JSON object.")]})
+    if len(fields) > MAX_FIELDS or not all(is_storable_name(name) for name in fields):
+        raise ValidationError({"fields": [_("A field name is not one of this record's fields.")]})
     reason = item.get("reason", "")
     if not isinstance(reason, str):
-        raise ValidationError(_("reason must be text."))  # its length and content: records' rules
+        raise ValidationError({"reason": [_("reason must be text.")]})  # its length and content: records' rules
     return services.Mutation(
-        seq=seq, entity=entity, record_id=record_id, op=op, base_version=base_version, fields=fields, reason=reason
+        seq=item["seq"],
+        entity=entity,
+        record_id=record_id,
+        op=op,
+        base_version=base_version,
+        fields=fields,
+        reason=reason,
     )
 
 
@@ -279,11 +293,14 @@ class PullApi(SyncApiView):
         return Response(page.as_dict())
 
 
+_ASCII_DIGITS = re.compile(r"[0-9]+")  # str.isdigit() also takes '²' and Arabic-Indic digits
+
+
 def _query_int(request: Request, name: str, default: int, minimum: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 18 or int(raw) < minimum:
+    if not _ASCII_DIGITS.fullmatch(raw) or len(raw) > 18 or int(raw) < minimum:
         raise ValidationError({name: [_("A whole number from %(min)d.") % {"min": minimum}]})
     return int(raw)
 

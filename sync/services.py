@@ -45,6 +45,11 @@ class Mutation:
     base_version: int = 0
     fields: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
+    refusal: dict[str, list[str]] | None = None  # a mutation that could not be read: answered rejected
+
+    @classmethod
+    def refused(cls, seq: int, errors: dict[str, list[str]]) -> "Mutation":
+        return cls(seq=seq, entity="", record_id=uuid.UUID(int=0), op="", refusal=errors)
 
 
 def device_for(*, device_id: str, user: User, user_agent: str = "") -> Device:
@@ -102,7 +107,8 @@ def _runs(mutations: list[Mutation]) -> list[list[Mutation]]:
 
 
 def _creates_record(mutation: Mutation) -> bool:
-    return mutation.op == "create" and mutation.entity != "conflict"  # a conflict is never created by a device
+    # A conflict is never created by a device; a mutation that could not be read is answered alone.
+    return mutation.op == "create" and mutation.entity != "conflict" and not mutation.refusal
 
 
 def _apply_creates(actor: records.Actor, run: list[Mutation]) -> list[dict[str, Any]]:
@@ -160,6 +166,8 @@ def _errors_of(exc: Exception) -> dict[str, list[str]]:
 
 
 def _apply(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
+    if mutation.refusal:
+        raise ValidationError(mutation.refusal)
     if mutation.entity == "conflict":
         if mutation.op != "resolve":
             raise ValidationError({"op": [_("A conflict can only be resolved.")]})

@@ -24,3 +24,5 @@ urlpatterns = [
     path("app/assets/<path:path>", pwa.asset),
     path("app/icons/<path:path>", pwa.icon),
 ]
+
+handler500 = "config.resilience.server_error"

@@ -23,18 +23,18 @@ const FIELDS = {
   patient: [
     { name: 'full_name', required: true, max: 150 },
     { name: 'nik', max: 16, pattern: '\\d{16}', inputmode: 'numeric' },
-    { name: 'birth_date', type: 'date', required: true },
+    { name: 'birth_date', type: 'date', required: true, min: '1900-01-01' },
     { name: 'sex', type: 'select', options: ['F', 'M'], required: true },
     { name: 'phone', max: 32 },
-    { name: 'address', type: 'textarea', rows: 2 },
-    { name: 'allergies', type: 'textarea', rows: 2 },
+    { name: 'address', type: 'textarea', rows: 2, max: 500 },
+    { name: 'allergies', type: 'textarea', rows: 2, max: 1000 },
   ],
   visitAdmin: [
     { name: 'started_at', type: 'datetime', required: true },
     { name: 'status', type: 'select', options: ['arrived', 'in_progress', 'finished'] },
-    { name: 'chief_complaint', type: 'textarea', rows: 2 },
+    { name: 'chief_complaint', type: 'textarea', rows: 2, max: 1000 },
   ],
-  soap: ['subjective', 'objective', 'assessment', 'plan'].map((name) => ({ name, type: 'textarea', rows: 3 })),
+  soap: ['subjective', 'objective', 'assessment', 'plan'].map((name) => ({ name, type: 'textarea', rows: 3, max: 10000 })),
   vitals: [
     { name: 'temperature_c', type: 'number', step: '0.1' }, { name: 'pulse', type: 'number' },
     { name: 'respiratory_rate', type: 'number' }, { name: 'systolic', type: 'number' }, { name: 'diastolic', type: 'number' },
@@ -43,7 +43,7 @@ const FIELDS = {
   prescription: [
     { name: 'drug', required: true, max: 200 }, { name: 'dose', required: true, max: 100 }, { name: 'frequency', required: true, max: 100 },
     { name: 'route', max: 50 }, { name: 'duration', max: 100 }, { name: 'quantity', type: 'number' },
-    { name: 'instructions', type: 'textarea', rows: 2 },
+    { name: 'instructions', type: 'textarea', rows: 2, max: 1000 },
   ],
 };
 
@@ -153,7 +153,7 @@ export async function runSync() {
     if (!app.meFresh && !(await fetchMe().catch(() => { throw new SyncError('network', 'offline'); }))) {
       throw new SyncError('signed_out', '');
     }
-    await syncOnce(app.db, { deviceId: app.deviceId, csrf: app.csrf, onProgress: onSyncProgress, batchSize: app.batchSize, pullLimit: app.pullLimit });
+    await syncOnce(app.db, { deviceId: app.deviceId, csrf: app.csrf, onProgress: onSyncProgress, batchSize: app.batchSize, batchBytes: app.batchBytes, pullLimit: app.pullLimit });
     app.problem = null;
     app.retryDelay = 2000;
     notice('session', '');

@@ -77,9 +77,15 @@ export async function writeChanges(db, changes) {
     // All reads at once, then all writes at once: each awaited request is a round trip to the
     // browser's database, and a save waits for them one after another otherwise.
     const ids = [...new Set(changes.map((change) => change.id))];
-    const [firstSeq, existing] = await Promise.all([getMeta(db, 'nextSeq', 1), db.records.bulkGet(ids)]);
+    const [firstSeq, existing, failed] = await Promise.all([
+      getMeta(db, 'nextSeq', 1), db.records.bulkGet(ids), db.failed.where('record_id').anyOf(ids).toArray()]);
     const rows = new Map(ids.map((id, index) => [id, existing[index]]));
-    const entries = changes.map((change, index) => {
+    // A new record the server refused, corrected: sent again as a create with every field it had.
+    const refusedCreates = new Map(failed.filter((m) => m.op === 'create').map((m) => [m.record_id, m]));
+    const entries = changes.map((original, index) => {
+      const refused = original.op === 'update' && refusedCreates.get(original.id);
+      const change = refused ? { ...original, op: 'create', fields: { ...refused.fields, ...original.fields } } : original;
+      if (refused) refusedCreates.delete(original.id);
       const row = rows.get(change.id) || { id: change.id, entity: change.entity, parent: null, server: null, version: 0, local: null };
       if (change.op === 'void') {
         row.local = { ...(row.local || {}), voided_at: new Date().toISOString(), void_reason: change.reason };

@@ -4,6 +4,8 @@
 import { PARENT, changesRecord, getMeta, indexPatient, mutationValues, rebuildLocal, setMeta } from './store.js';
 
 const BATCH = 500;
+// A push's body stays under this many bytes (the server takes 4 MiB; a slow link sends less per try).
+const BATCH_BYTES = 256 * 1024;
 const PULL_LIMIT = 1000;
 const FINAL = new Set(['applied', 'merged', 'conflict', 'rejected', 'duplicate']);
 
@@ -89,11 +91,27 @@ async function applyPushResults(db, batch, results) {
   });
 }
 
-async function push(db, deviceId, csrf, onProgress, batchSize = BATCH) {
+/** The longest run from the start of `mutations` whose JSON stays within `maxBytes` (at least one). */
+function withinBytes(mutations, maxBytes) {
+  const encoder = new TextEncoder();
+  let size = 0;
+  let count = 0;
+  for (const mutation of mutations) {
+    size += encoder.encode(JSON.stringify(mutation)).length + 1;
+    if (count && size > maxBytes) break;
+    count += 1;
+  }
+  return count;
+}
+
+async function push(db, deviceId, csrf, onProgress, batchSize = BATCH, batchBytes = BATCH_BYTES) {
   for (;;) {
-    const batch = await db.outbox.orderBy('seq').limit(batchSize).toArray();
-    if (!batch.length) return;
-    const mutations = batch.map(({ display, ...mutation }) => mutation); // display-only values stay here
+    const queued = await db.outbox.orderBy('seq').limit(batchSize).toArray();
+    if (!queued.length) return;
+    const all = queued.map(({ display, ...mutation }) => mutation); // display-only values stay here
+    const count = withinBytes(all, batchBytes);
+    const batch = queued.slice(0, count);
+    const mutations = all.slice(0, count);
     const body = await request('/api/sync/push', { method: 'POST', body: JSON.stringify({ device_id: deviceId, mutations }) }, csrf);
     const gap = body.results.find((result) => result.status === 'gap');
     await applyPushResults(db, batch, body.results);
@@ -188,8 +206,8 @@ export function withSyncLock(dbName, work) {
 }
 
 /** One sync run, push then pull, by a caller that holds the sync lock. */
-export async function syncRun(db, { deviceId, csrf, onProgress, batchSize, pullLimit }) {
-  await push(db, deviceId, csrf, onProgress, batchSize);
+export async function syncRun(db, { deviceId, csrf, onProgress, batchSize, batchBytes, pullLimit }) {
+  await push(db, deviceId, csrf, onProgress, batchSize, batchBytes);
   await pull(db, deviceId, csrf, onProgress, pullLimit);
   await setMeta(db, 'lastSyncAt', new Date().toISOString());
 }

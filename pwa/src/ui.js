@@ -37,12 +37,12 @@ function localDateTime(value) {
 
 function inputFor(field, value) {
   const common = { name: field.name, id: `f-${field.name}`, required: field.required, disabled: field.disabled };
-  if (field.type === 'textarea') return h('textarea', { ...common, rows: field.rows || 3 }, value ?? '');
+  if (field.type === 'textarea') return h('textarea', { ...common, rows: field.rows || 3, maxlength: field.max }, value ?? '');
   if (field.type === 'select') {
     return h('select', common, field.options.map((option) => h('option', { value: option, selected: option === value }, t(option))));
   }
   if (field.type === 'datetime') return h('input', { ...common, type: 'datetime-local', value: localDateTime(value) });
-  if (field.type === 'date') return h('input', { ...common, type: 'date', value: value ?? '' });
+  if (field.type === 'date') return h('input', { ...common, type: 'date', min: field.min, value: value ?? '' });
   if (field.type === 'number') return h('input', { ...common, type: 'number', step: field.step || '1', inputmode: 'decimal', value: value ?? '' });
   return h('input', { ...common, type: 'text', value: value ?? '', maxlength: field.max, pattern: field.pattern, inputmode: field.inputmode });
 }

@@ -166,61 +166,6 @@ def test_device_is_registered_with_its_user(alpha, device):
             {
                 "device_id": "dev-12345678",
                 "mutations": [
-                    {"seq": 1, "entity": "user", "op": "create", "record_id": "0b7e4a4c-3c7e-4a57-9b8c-7d3e8d5b8a11"}
-                ],
-            },
-            "mutations",
-        ),
-        (
-            {
-                "device_id": "dev-12345678",
-                "mutations": [
-                    {"seq": 1, "entity": "patient", "op": "drop", "record_id": "0b7e4a4c-3c7e-4a57-9b8c-7d3e8d5b8a11"}
-                ],
-            },
-            "mutations",
-        ),
-        (
-            {
-                "device_id": "dev-12345678",
-                "mutations": [{"seq": 1, "entity": "patient", "op": "create", "record_id": "not-a-uuid"}],
-            },
-            "mutations",
-        ),
-        (
-            {
-                "device_id": "dev-12345678",
-                "mutations": [
-                    {
-                        "seq": 1,
-                        "entity": "patient",
-                        "op": "create",
-                        "record_id": "0b7e4a4c-3c7e-4a57-9b8c-7d3e8d5b8a11",
-                        "fields": [1],
-                    }
-                ],
-            },
-            "mutations",
-        ),
-        (
-            {
-                "device_id": "dev-12345678",
-                "mutations": [
-                    {
-                        "seq": 1,
-                        "entity": "patient",
-                        "op": "update",
-                        "record_id": "0b7e4a4c-3c7e-4a57-9b8c-7d3e8d5b8a11",
-                        "base_version": -1,
-                    }
-                ],
-            },
-            "mutations",
-        ),
-        (
-            {
-                "device_id": "dev-12345678",
-                "mutations": [
                     {
                         "seq": 2,
                         "entity": "patient",
@@ -246,6 +191,40 @@ def test_malformed_batches_get_400_and_nothing_is_applied(alpha, api, body, fiel
     if field:
         assert field in errors
     assert in_alpha(alpha, lambda: PushedBatch.objects.count()) == 0
+
+
+@pytest.mark.parametrize(
+    ("mutation", "field"),
+    [
+        ({"entity": "user", "op": "create", "record_id": "0b7e4a4c-3c7e-4a57-9b8c-7d3e8d5b8a11"}, "entity"),
+        ({"entity": "patient", "op": "drop", "record_id": "0b7e4a4c-3c7e-4a57-9b8c-7d3e8d5b8a11"}, "op"),
+        ({"entity": "patient", "op": "create", "record_id": "not-a-uuid"}, "record_id"),
+        (
+            {"entity": "patient", "op": "create", "record_id": "0b7e4a4c-3c7e-4a57-9b8c-7d3e8d5b8a11", "fields": [1]},
+            "fields",
+        ),
+        (
+            {
+                "entity": "patient",
+                "op": "update",
+                "record_id": "0b7e4a4c-3c7e-4a57-9b8c-7d3e8d5b8a11",
+                "base_version": -1,
+            },
+            "base_version",
+        ),
+    ],
+)
+def test_a_mutation_that_cannot_be_read_is_rejected_alone_and_remembered(alpha, api, mutation, field):
+    """With a usable seq, a malformed mutation is answered `rejected` (its receipt kept, so a resend is
+    a duplicate) instead of refusing the batch: a device never sticks on it."""
+    body = {"device_id": "dev-12345678", "mutations": [{"seq": 1, **mutation}]}
+    for expected in ("rejected", "duplicate"):
+        response = api("doctor").post("/api/sync/push", body)
+        assert response.status_code == 200, response.content
+        (result,) = response.json()["results"]
+        assert result["status"] == expected
+        assert field in result["errors"]
+    assert in_alpha(alpha, lambda: PushedBatch.objects.count()) == 1
 
 
 def test_a_batch_over_500_gets_413(alpha, api):
