@@ -77,7 +77,7 @@ def test_login_attempts_are_rate_limited_and_the_limit_is_scoped_to_the_clinic(a
     blocked = host_client(alpha.host).post(
         "/accounts/login/", {"login": email, "password": PASSWORD}, HTTP_ACCEPT_LANGUAGE="en"
     )
-    assert b"Too many failed login attempts" in blocked.content
+    assert b"Too many failed sign-in attempts" in blocked.content
     assert "_auth_user_id" not in blocked.wsgi_request.session
     # clinic B keeps its own counter for the same address and the same IP
     assert host_client(beta.host).post("/accounts/login/", {"login": email, "password": PASSWORD}).status_code == 302

@@ -153,9 +153,17 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_PREVENT_ENUMERATION = True
-# Failed logins are limited per IP and per email; the cache key carries the clinic's schema.
+# Rate limits; the cache's key function adds the clinic's schema, so each clinic counts on its own.
+# Failed sign-ins: `key` is the email at one client address (tenants/accounts/login_limits.py), so a wrong
+# password elsewhere never locks anyone out: 5 in 5 minutes per email and address. Per address, 30 a
+# minute and 300 an hour: ~30 staff behind one NAT stay far below it with their typos, while spraying
+# passwords from one address is capped at 300 guesses an hour. No per-email ceiling across addresses:
+# anyone could fill it and lock the person out; two-factor is the answer to guessing from many addresses.
+# Every sign-in form sent (right or wrong) counts in `login`: allauth's 30 a minute would answer a
+# clinic's shift change behind one NAT with 429.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": env_str("LOGIN_RATE_LIMIT", default="20/m/ip,5/5m/key"),
+    "login": "60/m/ip",
+    "login_failed": env_str("LOGIN_RATE_LIMIT", default="30/m/ip,300/h/ip,5/5m/key"),
     "reset_password": "20/m/ip,5/m/key",
     "clinic_signup": env_str("SIGNUP_RATE_LIMIT", default="10/h/ip"),
 }
