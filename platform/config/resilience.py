@@ -13,6 +13,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 RETRY_AFTER_SECONDS = 30
@@ -53,7 +54,7 @@ class RequestSizeLimitMiddleware:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB"
+    return f"{number_format(size / 1024 / 1024, 1)} MB"  # 4,0 MB in Indonesian
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
