@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import PageNumberPagination
@@ -19,10 +20,13 @@ from rest_framework.views import APIView
 from records import access, icd10, selectors, services
 from records.models import Patient
 from records.serializers import (
+    DEVICE_ID_HELP,
+    DEVICE_ID_SCHEMA,
     OUTPUTS,
     ChartAccessOutput,
     ChartOutput,
     Icd10Output,
+    PatientCreatedOutput,
     PatientOutput,
     RevisionOutput,
     VoidInput,
@@ -36,6 +40,16 @@ class Pagination(PageNumberPagination):
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+# Every operation here reads the header (`actor_for`); the schema's common error replies are added by
+# config.openapi.ClinicAutoSchema.
+DEVICE_HEADER = OpenApiParameter(
+    "X-Device-Id", DEVICE_ID_SCHEMA, OpenApiParameter.HEADER, description=f"{DEVICE_ID_HELP} Optional."
+)
+RECORD_ID = OpenApiParameter(
+    "record_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The record's UUID (404 for any other text)."
+)
 
 
 def actor_for(request: Request) -> services.Actor:
@@ -82,13 +96,14 @@ def _duplicate_warnings(patient: Patient) -> list[dict[str, Any]]:
 
 
 class PatientListApi(APIView):
+    pagination_class = Pagination  # read by the schema, which documents the paginated reply
+
     @extend_schema(
         summary="Search and page through patients",
         parameters=[
             OpenApiParameter("q", str, description="Name (any part), medical record number or NIK (from the start)"),
             OpenApiParameter("include_voided", bool),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
+            DEVICE_HEADER,
         ],
         responses=PatientOutput(many=True),
     )
@@ -101,14 +116,15 @@ class PatientListApi(APIView):
             query=query,
             include_voided=request.query_params.get("include_voided") in ("1", "true"),
         )
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(patients, request, view=self)
         return paginator.get_paginated_response(PatientOutput(page, many=True).data)
 
     @extend_schema(
         summary="Register a patient (warns about a likely duplicate)",
         request=input_serializer("patient"),
-        responses={201: PatientOutput},
+        parameters=[DEVICE_HEADER],
+        responses={201: PatientCreatedOutput},
     )
     def post(self, request: Request) -> Response:
         actor = actor_for(request)
@@ -124,6 +140,7 @@ class PatientListApi(APIView):
 class PatientChartApi(APIView):
     @extend_schema(
         summary="A patient's chart: every visit with the parts your role may see (logged)",
+        parameters=[RECORD_ID, DEVICE_HEADER],
         responses=ChartOutput,
     )
     def get(self, request: Request, record_id: str) -> Response:
@@ -157,6 +174,7 @@ def kind_views(entity: str) -> dict[str, type[APIView]]:
         @extend_schema(
             summary=f"Create a {entity} record",
             request=input_serializer(entity),
+            parameters=[DEVICE_HEADER],
             responses={201: output},
             tags=[entity],
         )
@@ -168,7 +186,9 @@ def kind_views(entity: str) -> dict[str, type[APIView]]:
             return Response(serialize_record(entity, instance, request.user), status=status.HTTP_201_CREATED)
 
     class DetailApi(APIView):
-        @extend_schema(summary=f"Read a {entity} record", responses=output, tags=[entity])
+        @extend_schema(
+            summary=f"Read a {entity} record", parameters=[RECORD_ID, DEVICE_HEADER], responses=output, tags=[entity]
+        )
         def get(self, request: Request, record_id: str) -> Response:
             actor_for(request)
             instance = selectors.record_get(entity=entity, record_id=record_id, user=request.user)
@@ -177,6 +197,7 @@ def kind_views(entity: str) -> dict[str, type[APIView]]:
         @extend_schema(
             summary=f"Change a {entity} record (an amendment with a reason once the visit is finished)",
             request=input_serializer(entity),
+            parameters=[RECORD_ID, DEVICE_HEADER],
             responses=output,
             tags=[entity],
         )
@@ -191,7 +212,11 @@ def kind_views(entity: str) -> dict[str, type[APIView]]:
 
     class VoidApi(APIView):
         @extend_schema(
-            summary=f"Void a {entity} record with a reason", request=VoidInput, responses=output, tags=[entity]
+            summary=f"Void a {entity} record with a reason",
+            request=VoidInput,
+            parameters=[RECORD_ID, DEVICE_HEADER],
+            responses=output,
+            tags=[entity],
         )
         def post(self, request: Request, record_id: str) -> Response:
             actor = actor_for(request)
@@ -201,7 +226,12 @@ def kind_views(entity: str) -> dict[str, type[APIView]]:
             return Response(serialize_record(entity, instance, request.user))
 
     class RevisionsApi(APIView):
-        @extend_schema(summary=f"History of a {entity} record", responses=RevisionOutput(many=True), tags=[entity])
+        @extend_schema(
+            summary=f"History of a {entity} record",
+            parameters=[RECORD_ID, DEVICE_HEADER],
+            responses=RevisionOutput(many=True),
+            tags=[entity],
+        )
         def get(self, request: Request, record_id: str) -> Response:
             actor_for(request)
             instance = selectors.record_get(entity=entity, record_id=record_id, user=request.user)
@@ -239,17 +269,27 @@ def redact_history(rows: list[dict[str, Any]], user: Any) -> list[dict[str, Any]
 
 
 class AuditApi(APIView):
+    pagination_class = Pagination  # read by the schema, which documents the paginated reply
+
     @extend_schema(
         summary="The clinic's audit trail: every change and every chart opened (owners only)",
-        parameters=[OpenApiParameter("kind", str, enum=["changes", "chart_access"]), OpenApiParameter("page", int)],
-        responses=RevisionOutput(many=True),
+        parameters=[
+            OpenApiParameter("kind", str, enum=["changes", "chart_access"], description="`changes` by default."),
+            DEVICE_HEADER,
+        ],
+        responses=PolymorphicProxySerializer(
+            component_name="AuditEntry",
+            serializers=[RevisionOutput, ChartAccessOutput],
+            resource_type_field_name=None,
+            many=True,
+        ),
     )
     def get(self, request: Request) -> Response:
         actor_for(request)
         if not access.can_read_audit(request.user):
             raise PermissionDenied(_("Only the clinic's owner reads the audit trail."))
         kind = request.query_params.get("kind", "changes")
-        paginator = Pagination()
+        paginator = self.pagination_class()
         if kind == "chart_access":
             page = paginator.paginate_queryset(selectors.audit_chart_accesses(), request, view=self)
             return paginator.get_paginated_response(ChartAccessOutput(page, many=True).data)
@@ -260,7 +300,7 @@ class AuditApi(APIView):
 class Icd10SearchApi(APIView):
     @extend_schema(
         summary="Search WHO ICD-10 (2019) by code or words",
-        parameters=[OpenApiParameter("q", str, required=True)],
+        parameters=[OpenApiParameter("q", str, required=True), DEVICE_HEADER],
         responses=Icd10Output(many=True),
     )
     def get(self, request: Request) -> Response:

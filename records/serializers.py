@@ -14,10 +14,16 @@ from rest_framework.relations import PKOnlyObject
 
 from records import access
 from records.models import Diagnosis, Patient, Prescription, Visit, VitalSigns
+from records.services import DEVICE_ID, REASON_MAX_LENGTH
 from records.specs import SPECS
+from records.validators import OLDEST_BIRTH_DATE
 from tenants.accounts.models import User
 
 RECORD_META = ("id", "version", "created_at", "updated_at", "voided_at", "void_reason")
+
+# A device's id, as records.services.DEVICE_ID checks it (the push body, pull's query, X-Device-Id).
+DEVICE_ID_SCHEMA = {"type": "string", "pattern": DEVICE_ID.pattern, "minLength": 8, "maxLength": 64}
+DEVICE_ID_HELP = "The device's own id: 8 to 64 letters, digits, '-' or '_'."
 
 
 class ClinicDateTimeField(serializers.DateTimeField):
@@ -81,9 +87,12 @@ class VisitAdminOutput(VisitOutput):
 
 
 class ChartVisitOutput(VisitOutput):
-    vital_signs = VitalSignsOutput(many=True, read_only=True)
-    diagnoses = DiagnosisOutput(many=True, read_only=True)
-    prescriptions = PrescriptionOutput(many=True, read_only=True)
+    """A visit in a chart with its parts; front desk receives it as `VisitAdminOutput`, without them (so
+    the parts are not required: output only, never read_only, which the schema would mark required)."""
+
+    vital_signs = VitalSignsOutput(many=True, required=False)
+    diagnoses = DiagnosisOutput(many=True, required=False)
+    prescriptions = PrescriptionOutput(many=True, required=False)
 
     class Meta(VisitOutput.Meta):
         fields = (*VisitOutput.Meta.fields, "vital_signs", "diagnoses", "prescriptions")
@@ -172,16 +181,40 @@ def serialize_chart(patient: Patient, visits: list[Visit], user: User) -> dict[s
     return {"patient": PatientOutput(patient).data, "visits": visit_serializer(visits, many=True).data}
 
 
+class DuplicateWarningOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="`possible_duplicate`")
+    message = serializers.CharField()
+    patients = PatientOutput(many=True, help_text="The patients already registered that it may duplicate.")
+
+
+class PatientCreatedOutput(PatientOutput):
+    """A patient just registered, with a warning for each likely duplicate (the reply's schema only)."""
+
+    warnings = DuplicateWarningOutput(many=True, read_only=True)
+
+    class Meta(PatientOutput.Meta):
+        fields = (*PatientOutput.Meta.fields, "warnings")
+
+
+_BIRTH_DATE_HELP = f"From {OLDEST_BIRTH_DATE.isoformat()} to today (in the clinic's time zone)."
+REASON_HELP = f"Required to amend a finished visit or add to it (at most {REASON_MAX_LENGTH} characters)."
+
+
 def input_serializer(entity: str) -> type[serializers.ModelSerializer]:
     """The documented request body of one kind (for the OpenAPI schema; services do the checking)."""
     spec = SPECS[entity]
     fields = ("id", *spec.fields, "reason", "version")
-    meta = type("Meta", (), {"model": spec.model, "fields": fields, "ref_name": f"{entity.title()}Input"})
+    extra_kwargs = {"birth_date": {"help_text": _BIRTH_DATE_HELP}} if "birth_date" in fields else {}
+    meta = type(
+        "Meta",
+        (),
+        {"model": spec.model, "fields": fields, "ref_name": f"{entity.title()}Input", "extra_kwargs": extra_kwargs},
+    )
     extra = {
         "id": serializers.UUIDField(
             required=False, help_text="A UUID made by the client; the server makes one if absent."
         ),
-        "reason": serializers.CharField(required=False, help_text="Required to amend a finished visit or add to it."),
+        "reason": serializers.CharField(required=False, max_length=REASON_MAX_LENGTH, help_text=REASON_HELP),
         "version": serializers.IntegerField(
             required=False, help_text="The version the change was made against; a stale one gets 409."
         ),
@@ -191,7 +224,7 @@ def input_serializer(entity: str) -> type[serializers.ModelSerializer]:
 
 
 class VoidInput(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why the record was entered in error.")
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH, help_text="Why the record was entered in error.")
 
 
 class RevisionOutput(serializers.Serializer):

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -18,7 +19,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from records.services import check_device_id, is_storable_name
+from records.serializers import DEVICE_ID_HELP, DEVICE_ID_SCHEMA
+from records.services import DEVICE_ID, check_device_id, is_storable_name
 from records.specs import SPECS
 from sync import selectors, services
 from sync.models import Device
@@ -131,13 +133,26 @@ PULL_CHANGE_FIELDS = {
 _ERROR = inline_serializer(
     "SyncError",
     {
-        "error": serializers.ChoiceField(["not_signed_in", "refused", "batch_too_large"]),
+        "error": serializers.ChoiceField(
+            ["not_signed_in", "refused", "clinic_suspended", "two_factor_required"],
+            required=False,
+            help_text="Absent on a 403 for what the role may not do, or for a failed CSRF check.",
+        ),
         "detail": serializers.CharField(),
-        "max_batch": serializers.IntegerField(required=False, help_text="With batch_too_large."),
     },
 )
-_BAD_REQUEST = inline_serializer("SyncBadRequest", {"errors": _field_errors()})
-ERROR_RESPONSES = {400: _BAD_REQUEST, 401: _ERROR, 403: _ERROR}
+_TOO_LARGE = inline_serializer(
+    "PushTooLarge",
+    {
+        "error": serializers.ChoiceField(["batch_too_large", "too_large"]),
+        "detail": serializers.CharField(),
+        "max_batch": serializers.IntegerField(required=False, help_text="With batch_too_large: mutations."),
+        "max_bytes": serializers.IntegerField(required=False, help_text="With too_large: bytes."),
+    },
+)
+# Sync's own replies to who is asking; the rest (400, 404, 413, 503...) are config.openapi's common ones.
+ERROR_RESPONSES = {401: _ERROR, 403: _ERROR}
+DEVICE_HEADER = OpenApiParameter("X-Device-Id", DEVICE_ID_SCHEMA, OpenApiParameter.HEADER, description=DEVICE_ID_HELP)
 
 
 class PushApi(SyncApiView):
@@ -146,7 +161,9 @@ class PushApi(SyncApiView):
         request=inline_serializer(
             "PushInput",
             {
-                "device_id": serializers.CharField(),
+                "device_id": serializers.CharField(
+                    min_length=8, max_length=64, validators=[RegexValidator(DEVICE_ID)], help_text=DEVICE_ID_HELP
+                ),
                 "mutations": inline_serializer("Mutation", _MUTATION_FIELDS, many=True),
             },
         ),
@@ -158,7 +175,7 @@ class PushApi(SyncApiView):
                     "results": inline_serializer("PushResult", PUSH_RESULT_FIELDS, many=True),
                 },
             ),
-            413: _ERROR,
+            413: _TOO_LARGE,
             **ERROR_RESPONSES,
         },
     )
@@ -183,7 +200,10 @@ def parse_mutations(raw: list[Any]) -> list[services.Mutation]:
     mutations, errors = [], {}
     previous_seq = None
     for index, item in enumerate(raw):
-        seq = item.get("seq") if isinstance(item, dict) else None
+        if not isinstance(item, dict):
+            errors[str(index)] = [_("A mutation is a JSON object.")]
+            continue
+        seq = item.get("seq")
         if not _whole(seq, 1):
             errors[str(index)] = [_("seq must be a whole number from 1.")]
             continue
@@ -254,7 +274,10 @@ class PullApi(SyncApiView):
             OpenApiParameter(
                 "limit", int, description=f"At most {selectors.MAX_LIMIT}; {selectors.DEFAULT_LIMIT} by default."
             ),
-            OpenApiParameter("device_id", str, description="The device pulling (or the X-Device-Id header)."),
+            OpenApiParameter(
+                "device_id", DEVICE_ID_SCHEMA, description=f"{DEVICE_ID_HELP} The device pulling (or X-Device-Id)."
+            ),
+            DEVICE_HEADER,
             OpenApiParameter(
                 "count",
                 int,
@@ -313,11 +336,13 @@ class DeviceOutput(serializers.Serializer):
     first_seen = serializers.DateTimeField()
     last_seen = serializers.DateTimeField()
     last_seq = serializers.IntegerField()
-    revoked_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
 
 
 class DeviceListApi(SyncApiView):
-    @extend_schema(summary="The clinic's devices (owner only)", responses=DeviceOutput(many=True))
+    @extend_schema(
+        summary="The clinic's devices (owner only)", responses={200: DeviceOutput(many=True), **ERROR_RESPONSES}
+    )
     def get(self, request: Request) -> Response:
         services.check_can_manage_devices(request.user)
         return Response(DeviceOutput(selectors.devices_of_clinic(), many=True).data)
@@ -325,7 +350,10 @@ class DeviceListApi(SyncApiView):
 
 class DeviceRevokeApi(SyncApiView):
     @extend_schema(
-        summary="Revoke a device: its pushes and pulls are refused (owner only)", request=None, responses=DeviceOutput
+        summary="Revoke a device: its pushes and pulls are refused (owner only)",
+        parameters=[OpenApiParameter("device_id", DEVICE_ID_SCHEMA, OpenApiParameter.PATH, description=DEVICE_ID_HELP)],
+        request=None,
+        responses={200: DeviceOutput, **ERROR_RESPONSES},
     )
     def post(self, request: Request, device_id: str) -> Response:
         services.check_can_manage_devices(request.user)

@@ -244,7 +244,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.ClinicAutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
     "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -254,6 +254,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Klinik Platform API",
     "DESCRIPTION": "The clinic's JSON API, served at the clinic's own subdomain.",
     "VERSION": "0.1.0",
+    # The schema describes the API, not the page that serves it (config/openapi.py adds the error replies).
+    "SERVE_INCLUDE_SCHEMA": False,
     # One name each for the push statuses (a result's `status` and a duplicate's `original_status`) and
     # a visit's `status`, which would otherwise collide.
     "ENUM_NAME_OVERRIDES": {

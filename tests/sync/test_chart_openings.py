@@ -89,4 +89,5 @@ def test_a_chart_is_only_opened(alpha, api, op):
     response = api(Role.DOCTOR).post("/api/sync/push", {"device_id": "tablet-poli-4", "mutations": [mutation]})
     assert response.status_code == 200  # refused alone, so the mutations after it still apply
     (result,) = response.json()["results"]
-    assert result["status"] == "rejected" and "op" in result["errors"]
+    assert result["status"] == "rejected"
+    assert "op" in result["errors"]

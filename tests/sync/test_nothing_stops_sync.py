@@ -67,7 +67,7 @@ BAD_MUTATIONS = {
 }
 
 
-@pytest.mark.parametrize("bad, key", BAD_MUTATIONS.values(), ids=BAD_MUTATIONS.keys())
+@pytest.mark.parametrize(("bad", "key"), BAD_MUTATIONS.values(), ids=BAD_MUTATIONS.keys())
 def test_a_bad_mutation_is_rejected_alone_and_the_next_applies(api, alpha, bad, key):
     client = api(Role.DOCTOR)
     mutations = _numbered([bad, _create(_patient(full_name="Sesudahnya Tetap Sampai"))])
@@ -97,10 +97,12 @@ def test_a_half_emoji_in_an_update_and_a_void_reason_of_a_visit_is_rejected_and_
     ]
     results = _push(client, mutations).json()["results"]
     assert [r["status"] for r in results] == ["rejected", "rejected", "applied"]
-    assert "plan" in results[0]["errors"] and "reason" in results[1]["errors"]
+    assert "plan" in results[0]["errors"]
+    assert "reason" in results[1]["errors"]
     with schema_context(alpha.clinic.schema_name):
         visit = Visit.objects.get(pk=visit.pk)
-        assert visit.plan == "Parasetamol 3x500 mg 🙏" and not visit.is_voided
+        assert visit.plan == "Parasetamol 3x500 mg 🙏"
+        assert not visit.is_voided
 
 
 def test_an_honest_big_batch_is_taken_and_one_over_the_limit_is_413_json(api, alpha, settings):
@@ -133,7 +135,7 @@ def test_an_honest_big_batch_is_taken_and_one_over_the_limit_is_413_json(api, al
 def test_json_nested_ten_thousand_deep_is_a_400_with_a_message(api, alpha, path):
     deep = "[" * 10_000 + "]" * 10_000
     client = api(Role.DOCTOR).client
-    for body in (deep, '{"device_id": "%s", "mutations": %s}' % (DEVICE, deep)):
+    for body in (deep, f'{{"device_id": "{DEVICE}", "mutations": {deep}}}'):
         response = client.post(path, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 400, response.content[:200]
         assert "nested more than" in json.dumps(response.json()["errors"])
@@ -141,7 +143,9 @@ def test_json_nested_ten_thousand_deep_is_a_400_with_a_message(api, alpha, path)
     assert api(Role.DOCTOR).post(path, shallow).status_code == 400
 
 
-@pytest.mark.parametrize("name, value", [("cursor", "²"), ("limit", "³"), ("cursor", "٣"), ("limit", "１０")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("cursor", "²"), ("limit", "³"), ("cursor", "٣"), ("limit", "\uff11\uff10")]
+)  # fullwidth 10
 def test_pull_parameters_are_ascii_whole_numbers(api, alpha, name, value):
     response = api(Role.DOCTOR).get("/api/sync/pull", device_id=DEVICE, **{name: value})
     assert response.status_code == 400
@@ -149,7 +153,7 @@ def test_pull_parameters_are_ascii_whole_numbers(api, alpha, name, value):
 
 
 @pytest.mark.parametrize(
-    "body, key",
+    ("body", "key"),
     [
         (_patient(allergies=HALF_EMOJI), "allergies"),
         (_patient(full_name="Sri \ud83d Wahyuni"), "full_name"),

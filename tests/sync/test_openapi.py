@@ -58,7 +58,47 @@ def test_schema_types_every_result_change_and_error_reply(api):
     assert set(paths["/api/sync/push"]["post"]["responses"]) >= {"200", "400", "401", "403", "413"}
     assert set(paths["/api/sync/pull"]["get"]["responses"]) >= {"200", "400", "401", "403"}
     error = components["SyncError"]["properties"]
-    assert set(_resolved(components, error["error"])["enum"]) == {"not_signed_in", "refused", "batch_too_large"}
+    assert set(_resolved(components, error["error"])["enum"]) == {
+        "not_signed_in",
+        "refused",
+        "clinic_suspended",
+        "two_factor_required",
+    }
+    too_large = components["PushTooLarge"]["properties"]
+    assert set(_resolved(components, too_large["error"])["enum"]) == {"batch_too_large", "too_large"}
+    assert paths["/api/sync/push"]["post"]["responses"]["413"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PushTooLarge"
+    }
+
+
+DEVICE_ID_RULE = {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$", "minLength": 8, "maxLength": 64}
+
+
+def test_schema_states_the_device_id_rule_wherever_it_is_taken(api):
+    """8 to 64 of [A-Za-z0-9_-] (records.services.DEVICE_ID): the push body, pull's query and header."""
+    schema = yaml.safe_load(api(Role.DOCTOR).client.get("/api/schema/").content)
+    paths, components = schema["paths"], schema["components"]["schemas"]
+    pushed = components["PushInput"]["properties"]["device_id"]
+    assert {key: pushed[key] for key in DEVICE_ID_RULE} == DEVICE_ID_RULE
+    pull = {(p["name"], p["in"]): p["schema"] for p in paths["/api/sync/pull"]["get"]["parameters"]}
+    assert pull["device_id", "query"] == DEVICE_ID_RULE
+    assert pull["X-Device-Id", "header"] == DEVICE_ID_RULE
+
+
+def test_every_sync_operation_declares_the_platforms_replies(api):
+    """503 (with Retry-After) everywhere, 401/403 in sync's shape, 413 and 415 for a body."""
+    paths = yaml.safe_load(api(Role.DOCTOR).client.get("/api/schema/").content)["paths"]
+    for path, method in [
+        ("/api/sync/push", "post"),
+        ("/api/sync/pull", "get"),
+        ("/api/sync/devices/", "get"),
+        ("/api/sync/devices/{device_id}/revoke/", "post"),
+    ]:
+        responses = paths[path][method]["responses"]
+        assert {"401", "403", "503"} <= set(responses), path
+        assert "Retry-After" in responses["503"]["headers"]
+    assert {"400", "413", "415"} <= set(paths["/api/sync/push"]["post"]["responses"])
+    assert "404" in paths["/api/sync/devices/{device_id}/revoke/"]["post"]["responses"]
 
 
 def test_schema_generates_without_warnings(tmp_path):
