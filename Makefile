@@ -41,12 +41,13 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-## Benchmarks that print figures (provisioning, migrations across many clinics).
+## Benchmarks that print figures (provisioning, migrations across many clinics, records, sync, the app, slow links).
 bench: install chromium
 	$(PY) tests/bench/platform_bench.py
 	$(PY) tests/bench/records_bench.py
 	$(PY) tests/bench/sync_bench.py
 	$(PY) tests/bench/pwa_bench.py
+	$(PY) tests/bench/slow_link_bench.py
 
 ## Extract and compile translations (needs GNU gettext; the compiled .mo files are committed).
 messages: install

@@ -1,7 +1,12 @@
 // Builds the app into dist/: hashed bundles, the ICD-10 table, index.html, and a Workbox service worker
 // whose precache manifest revisions every file (a new build = a new service worker = "reload to update").
+// Last, a brotli (.br) and a gzip (.gz) copy beside each compressible file, at maximum compression, for
+// the server to send to browsers that accept them (platform/config/pwa.py); the precache lists only the
+// files themselves.
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { injectManifest } from 'workbox-build';
 
@@ -16,7 +21,7 @@ mkdirSync(`${dist}/assets`, { recursive: true });
 cpSync('public', dist, { recursive: true });
 
 const hashOf = (text) => createHash('sha256').update(text).digest('hex').slice(0, 10);
-const icd10 = readFileSync(icd10Source);
+const icd10 = JSON.stringify(JSON.parse(readFileSync(icd10Source, 'utf8'))); // compact, however it was exported
 const icd10Name = `assets/icd10-${hashOf(icd10)}.json`;
 writeFileSync(`${dist}/${icd10Name}`, icd10);
 
@@ -56,9 +61,29 @@ const { count, size, warnings } = await injectManifest({
   swDest: `${dist}/sw.js`,
   globDirectory: dist,
   globPatterns: ['index.html', 'assets/**/*', 'icons/**/*'],
+  globIgnores: ['**/*.br', '**/*.gz'],
   modifyURLPrefix: { '': '/app/' },
   dontCacheBustURLsMatching: /-[a-zA-Z0-9]{8,}\.(js|css|json)$/,
   maximumFileSizeToCacheInBytes: 5 * 1024 * 1024,
 });
 for (const warning of warnings) console.warn(warning);
-console.log(`pwa: built ${script}, ${count} files precached (${Math.round(size / 1024)} KiB)`);
+
+const COMPRESSIBLE = /\.(html|js|css|json|webmanifest|svg|txt)$/;
+const BROTLI = {
+  params: { [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT },
+};
+const filesIn = (dir) =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? filesIn(join(dir, entry.name)) : [join(dir, entry.name)]));
+let raw = 0;
+let brotli = 0;
+for (const path of filesIn(dist).filter((file) => COMPRESSIBLE.test(file))) {
+  const content = readFileSync(path);
+  const copies = { br: brotliCompressSync(content, BROTLI), gz: gzipSync(content, { level: 9 }) };
+  raw += content.length;
+  brotli += Math.min(copies.br.length, content.length);
+  for (const [suffix, copy] of Object.entries(copies)) {
+    if (copy.length < content.length) writeFileSync(`${path}.${suffix}`, copy);
+  }
+}
+const kib = (bytes) => `${Math.round(bytes / 1024)} KiB`;
+console.log(`pwa: built ${script}, ${count} files precached (${kib(size)}); compressible files ${kib(raw)}, ${kib(brotli)} as brotli`);

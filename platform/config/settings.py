@@ -74,6 +74,7 @@ TENANT_LIMIT_SET_CALLS = True
 MIDDLEWARE = [
     "config.resilience.RequestSizeLimitMiddleware",  # before anything reads the body
     "config.middleware.ClinicMiddleware",  # Host -> clinic schema; first, before anything reads the DB
+    "config.middleware.JsonGZipMiddleware",  # above all that write the body, so it compresses the final one
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
