@@ -284,6 +284,22 @@ class PullApi(SyncApiView):
                 description="1 (the default): count `remaining`. 0: leave it null, for the later pages of a "
                 "download whose total the client took from its first page (counting reads every later row).",
             ),
+            OpenApiParameter(
+                "X-Sync-Cursor",
+                int,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description="The page's `cursor`, before its body: a client on a slow link asks for the next "
+                "page while this one downloads.",
+            ),
+            OpenApiParameter(
+                "X-Sync-More",
+                str,
+                OpenApiParameter.HEADER,
+                response=[200],
+                enum=["0", "1"],
+                description="`has_more` of the page, as 1 or 0 (and 0 on a reset).",
+            ),
         ],
         responses={
             **ERROR_RESPONSES,
@@ -313,7 +329,10 @@ class PullApi(SyncApiView):
         if count not in ("0", "1"):
             raise ValidationError({"count": [_("Use 1 to count what remains, or 0 not to.")]})
         page = selectors.pull(device=device, user=request.user, cursor=cursor, limit=limit, count=count == "1")
-        return Response(page.as_dict())
+        more = page.has_more and not page.reset
+        return Response(
+            page.as_dict(), headers={"X-Sync-Cursor": str(page.cursor), "X-Sync-More": "1" if more else "0"}
+        )
 
 
 _ASCII_DIGITS = re.compile(r"[0-9]+")  # str.isdigit() also takes '²' and Arabic-Indic digits

@@ -636,10 +636,15 @@ async function registerServiceWorker() {
 
 async function start() {
   setLanguage(lang());
-  registerServiceWorker().catch(() => {});
+  // A device's first visit fetches the app's files for offline use after its first download, so on a
+  // slow link they do not share it with the records; an installed app checks for an update at once.
+  const installed = Boolean(navigator.serviceWorker?.controller);
+  const install = () => registerServiceWorker().catch(() => {});
+  if (installed) install();
   const user = await identify();
   if (!user) {
     if (!navigator.onLine) clear(document.getElementById('view'), h('p', {}, t('need_login')));
+    if (!installed) install();
     return;
   }
   app.user = user;
@@ -666,7 +671,8 @@ async function start() {
   setInterval(() => { if (navigator.onLine) runSync(); }, 30000);
   app.ready = true;
   app.readyAt = performance.now(); // ms from navigation to a working app (the cold-start benchmark reads it)
-  if (navigator.onLine) runSync();
+  const firstSync = navigator.onLine ? runSync() : Promise.resolve();
+  if (!installed) firstSync.finally(install);
 }
 
 app.runSync = runSync;

@@ -38,7 +38,11 @@ def test_full_download_pages_through_the_log_in_order(device):
     reader = device("nurse")
     seen, cursor = [], 0
     while True:
-        body = reader.api.get("/api/sync/pull", cursor=cursor, limit=4, device_id=reader.device_id).json()
+        response = reader.api.get("/api/sync/pull", cursor=cursor, limit=4, device_id=reader.device_id)
+        body = response.json()
+        # The headers say where the next page starts, so a slow link can ask for it before this body is in.
+        assert response["X-Sync-Cursor"] == str(body["cursor"])
+        assert response["X-Sync-More"] == ("1" if body["has_more"] else "0")
         seen += [change["seq"] for change in body["changes"]]
         cursor = body["cursor"]
         if not body["has_more"]:
