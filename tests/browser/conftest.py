@@ -6,6 +6,7 @@ clinics (`alpha`, `beta`). Browsers reach `<clinic>.localhost:<port>`, which Chr
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -55,6 +56,25 @@ def live_url(platform_world, pwa_dist, django_db_blocker) -> Iterator[str]:
     }
     with gunicorn(port=port, env=env, log_path=ROOT / ".pytest-gunicorn.log"):
         yield f"http://{{}}localhost:{port}"
+    with django_db_blocker.unblock():
+        _end_the_servers_sessions()
+
+
+def _end_the_servers_sessions(wait: float = 2.0) -> None:
+    """Before the test database is dropped ("is being accessed by other users" otherwise): PostgreSQL
+    ends a stopped server's sessions a moment after its processes exit, so wait for them and end what
+    is left idle; and Django's connection of the context this runs in (Playwright's greenlet has its
+    own context, so its own connection, which nothing else closes) is closed."""
+    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    deadline = time.monotonic() + wait
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(f"SELECT count(*) {others} AND state <> 'idle'")
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.05)
+        cursor.execute(f"SELECT count(pg_terminate_backend(pid)) {others} AND state = 'idle'")
+    connection.close()  # this context's own, when it is not the one pytest-django drops the database from
 
 
 @pytest.fixture(scope="session")
