@@ -47,6 +47,7 @@ bench: install chromium
 	$(PY) tests/bench/records_bench.py
 	$(PY) tests/bench/sync_bench.py
 	$(PY) tests/bench/pwa_bench.py
+	$(PY) tests/bench/load_bench.py
 	$(PY) tests/bench/slow_link_bench.py
 
 ## Extract and compile translations (needs GNU gettext; the compiled .mo files are committed).

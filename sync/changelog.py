@@ -1,10 +1,13 @@
 """Numbering changes in commit order (see ChangeCounter) and keeping one log row per record."""
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection
+from psycopg2.extras import execute_values
 
 from config.fast_insert import insert_rows
 from sync.models import Change
@@ -32,7 +35,52 @@ def take_numbers(cursor: Any, count: int) -> int:
     return row[0]
 
 
+@contextlib.contextmanager
+def numbered_at_end() -> Iterator[None]:
+    """Inside a transaction: the changes logged in the block are kept aside and numbered when it ends
+    (the counter taken then, in one statement), so the clinic's counter is held only from the end of
+    the block to the commit, and always after every other lock the block took (no lock-order cycle)."""
+    pending: list[tuple[str, uuid.UUID, int, bool]] = []
+    connection.changelog_pending = pending
+    try:
+        yield
+    finally:
+        connection.changelog_pending = None
+    _log_pending(pending)
+
+
+def pending_mark() -> int:
+    return len(getattr(connection, "changelog_pending", None) or [])
+
+
+def discard_pending(mark: int) -> None:
+    """Forget the changes logged since `mark` (their savepoint was rolled back)."""
+    pending = getattr(connection, "changelog_pending", None)
+    if pending is not None:
+        del pending[mark:]
+
+
+def _log_pending(pending: list[tuple[str, uuid.UUID, int, bool]]) -> None:
+    latest = {(row[0], row[1]): row for row in pending}  # a record written twice: its last change
+    if not latest:
+        return
+    with connection.cursor() as cursor:
+        first = take_numbers(cursor, len(latest)) - len(latest) + 1
+        rows = [(*row[:2], first + offset, *row[2:]) for offset, row in enumerate(latest.values())]
+        execute_values(
+            cursor.cursor,
+            "INSERT INTO sync_change (entity, record_id, seq, version, voided) VALUES %s "
+            "ON CONFLICT (entity, record_id) DO UPDATE "
+            "SET seq = EXCLUDED.seq, version = EXCLUDED.version, voided = EXCLUDED.voided",
+            rows,
+        )
+
+
 def log_change(*, entity: str, record_id: uuid.UUID, version: int, voided: bool) -> int:
+    pending = getattr(connection, "changelog_pending", None)
+    if pending is not None:
+        pending.append((entity, record_id, version, voided))
+        return 0
     seq = next_seq()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -54,6 +102,10 @@ def on_records_created_in_bulk(sender: object, *, records: list[tuple[str, uuid.
     """New records have no log row yet (a clash on their id fails their own insert first), so their
     rows are copied in rather than upserted, numbered in the order given."""
     if not records:
+        return
+    pending = getattr(connection, "changelog_pending", None)
+    if pending is not None:
+        pending.extend((entity, record_id, 1, False) for entity, record_id in records)
         return
     first = next_seq(len(records)) - len(records) + 1
     insert_rows(

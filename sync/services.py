@@ -22,7 +22,7 @@ from records import services as records
 from records.models import ClinicalRecord
 from records.selectors import record_get, record_history_since
 from sync import merge
-from sync.changelog import log_change
+from sync.changelog import discard_pending, log_change, numbered_at_end, pending_mark
 from sync.models import Conflict, Device, PushedBatch
 from tenants.accounts.models import Role, User
 
@@ -71,7 +71,7 @@ def push(*, device: Device, mutations: list[Mutation]) -> dict[str, Any]:
     """Apply a batch in order. The batch is one transaction (each mutation inside its own savepoint,
     or a run of creates checked together), so `last_seq` and the stored results commit together with
     the effects, or not at all."""
-    with transaction.atomic():
+    with transaction.atomic(), numbered_at_end():
         device = Device.objects.select_for_update().select_related("user").get(pk=device.pk)
         actor = records.Actor(user=device.user, device_id=device.pk)
         last_seq = device.last_seq
@@ -116,10 +116,12 @@ def _apply_creates(actor: records.Actor, run: list[Mutation]) -> list[dict[str, 
     meanwhile) or a record number was taken meanwhile, the run is rolled back and applied one mutation
     at a time, which reports each clash as a refusal."""
     items = [bulk.NewRecord(m.entity, m.record_id, m.fields, m.reason) for m in run]
+    mark = pending_mark()
     try:
         with transaction.atomic():
             outcomes = bulk.records_create_many(actor=actor, items=items)
     except IntegrityError:
+        discard_pending(mark)
         return [_apply_or_refuse(actor, mutation) for mutation in run]
     return [
         {"status": "applied", "version": outcome.version, "seq": mutation.seq}
@@ -150,10 +152,12 @@ def _duplicate_result(seq: int, earlier: dict[str, Any] | None) -> dict[str, Any
 
 
 def _apply_or_refuse(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
+    mark = pending_mark()
     try:
         with transaction.atomic():
             return {**_apply(actor, mutation), "seq": mutation.seq}
     except (ValidationError, PermissionDenied, Http404, records.DuplicateRecordError, records.StaleVersionError) as exc:
+        discard_pending(mark)
         return {"status": "rejected", "errors": _errors_of(exc), "seq": mutation.seq}
 
 

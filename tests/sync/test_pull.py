@@ -210,3 +210,36 @@ def test_a_second_writer_cannot_take_a_number_until_the_first_commits(alpha, dev
     finally:
         other.rollback()
         other.close()
+
+
+def test_a_push_takes_the_change_counter_only_at_its_end(alpha, device, monkeypatch):
+    """Why pushes of one clinic neither deadlock nor queue: the change counter is a row lock taken by
+    the statement that numbers changes, and a push numbers its changes once, at its end, after every
+    other lock it holds (a patient's record-number counter included) and just before it commits. Here,
+    in the middle of a push whose first mutation is an update and whose second creates a patient, the
+    counter has not moved (so it is not locked by this push), and at its end it moved by both."""
+    from sync import services as sync_services
+
+    doctor = device("doctor")
+    patient = doctor.create("patient", {"full_name": "Kunci Akhir", "birth_date": "1980-01-01", "sex": "F"})
+    doctor.push()
+    doctor.update("patient", patient, {"phone": "081234567890"})
+    doctor.create("patient", {"full_name": "Pasien Kedua", "birth_date": "1991-03-04", "sex": "M"})
+    applied, counters = sync_services._apply_or_refuse, []
+
+    def counter() -> int:
+        with schema_context(alpha.clinic.schema_name), connection.cursor() as cursor:
+            cursor.execute("SELECT max(seq) FROM sync_change")
+            return cursor.fetchone()[0]
+
+    def apply_and_look(actor, mutation):
+        result = applied(actor, mutation)
+        counters.append(counter())
+        return result
+
+    before = counter()
+    monkeypatch.setattr(sync_services, "_apply_or_refuse", apply_and_look)
+    doctor.push()
+    assert doctor.failed == []
+    assert counters == [before, before]  # nothing numbered while the mutations applied
+    assert counter() == before + 2
