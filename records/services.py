@@ -10,7 +10,7 @@ import functools
 import math
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -182,6 +182,11 @@ def _parse(spec: EntitySpec, name: str, value: Any, related: RelatedLookup | Non
         if isinstance(field, models.ForeignKey):
             return (related or _related)(name, field, value)
         parsed = field.to_python(value)
+        if isinstance(parsed, Decimal):
+            field.run_validators(parsed)  # the range's message, before 1e30 breaks the canonical form
+            json_value(parsed, field)
+        if isinstance(parsed, datetime.datetime) and timezone.is_aware(parsed):
+            parsed.astimezone(datetime.UTC)  # year 1 at +05:00 is before the first time UTC can hold
     except ValidationError as exc:
         raise ValidationError({name: exc.messages}) from exc
     except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
@@ -298,10 +303,13 @@ def _prepare_diagnosis(diagnosis: Diagnosis) -> None:
 AUDIT_FIELDS = ["created_by", "updated_by", "voided_by"]
 
 
-def _validate(instance: ClinicalRecord) -> None:
+def _validate(instance: ClinicalRecord, unchanged: Iterable[str] = ()) -> None:
+    """Every field of a new record; a change checks the fields it sets (and the record's own rules), so
+    a value stored before a rule existed (a longer note, an older birth date) never blocks a change of
+    another field."""
     if isinstance(instance, Diagnosis):
         _prepare_diagnosis(instance)
-    instance.full_clean(exclude=AUDIT_FIELDS)
+    instance.full_clean(exclude=[*AUDIT_FIELDS, *unchanged])
 
 
 def _save(instance: ClinicalRecord, **kwargs: Any) -> None:
@@ -529,7 +537,7 @@ def record_update_checked(*, checked: CheckedUpdate, changes: dict[str, Any]) ->
     _apply(instance, spec, changes)
     if isinstance(instance, Visit):
         _check_visit_status(instance, previous_status, actor.user)
-    _validate(instance)
+    _validate(instance, unchanged=[name for name in spec.fields if name not in changes])
     if snapshot(instance) == before:
         return instance  # nothing changed: no new version, no revision
     instance.version += 1

@@ -44,7 +44,8 @@ PULL = ("/api/sync/pull", {"cursor": 0, "limit": 100, "device_id": "dev-compress
 @pytest.mark.parametrize(("path", "params"), [PULL, ("/api/patients/", {})])
 def test_json_comes_gzipped_when_accepted_and_decodes_to_the_same(doctor, path, params):
     plain = doctor.get(path, params)
-    packed = doctor.get(path, params, HTTP_ACCEPT_ENCODING=ANY_ENCODING)
+    # A browser without Sec-Fetch-Site (Safari before 16.4): the app's X-CSRFToken header marks its fetch.
+    packed = doctor.get(path, params, HTTP_ACCEPT_ENCODING=ANY_ENCODING, HTTP_X_CSRFTOKEN="")
     assert plain.status_code == packed.status_code == 200
     assert "Content-Encoding" not in plain
     assert packed["Content-Encoding"] == "gzip"
@@ -66,6 +67,15 @@ def test_no_compression_for_a_request_another_site_or_clinic_made(doctor, site):
     assert response.status_code == 200
     assert "Content-Encoding" not in response
     assert {"accept-encoding", "sec-fetch-site"} <= _vary(response)
+
+
+def test_no_compression_for_a_navigation_from_a_browser_that_does_not_say_where_it_came_from(doctor):
+    """Without Sec-Fetch-Site (older Safari), a request without the app's X-CSRFToken header may be a
+    cross-site navigation an attacker started, which SameSite=Lax lets carry the session cookie."""
+    response = doctor.get(*PULL, HTTP_ACCEPT_ENCODING=ANY_ENCODING)
+    assert response.status_code == 200
+    assert len(response.content) > 200  # large enough that it would be compressed
+    assert "Content-Encoding" not in response
 
 
 def test_the_answer_carrying_the_csrf_token_is_not_compressed(alpha):
@@ -94,7 +104,7 @@ def test_json_is_compressed_only_when_it_sets_no_csrf_cookie(sets_csrf_cookie, c
     response = JsonResponse({"csrf_token": "x" * 64, "rows": [{"name": "Siti Aminah"}] * 50})
     if sets_csrf_cookie:
         response.set_cookie(settings.CSRF_COOKIE_NAME, "secret")
-    request = RequestFactory().get("/api/me/", HTTP_ACCEPT_ENCODING="gzip")
+    request = RequestFactory().get("/api/me/", HTTP_ACCEPT_ENCODING="gzip", HTTP_SEC_FETCH_SITE="same-origin")
     answer = JsonGZipMiddleware(lambda request: response)(request)
     assert (answer.get("Content-Encoding") == "gzip") is compressed
 

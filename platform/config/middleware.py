@@ -64,10 +64,11 @@ class JsonGZipMiddleware(GZipMiddleware):
       form), so such a response is recognised by that cookie being set. The session id is only ever in
       headers, which this does not compress.
     - Only JSON is compressed (pages, which hold forms, are not), and only for requests the app itself
-      makes (`Sec-Fetch-Site: same-origin`), a typed address (`none`) or a client that sends no such
-      header (an older browser, a script). Another site, or another clinic's subdomain (same-site, so
-      `SameSite=Lax` cookies would go along), cannot have the browser fetch a compressed, signed-in
-      answer at all.
+      makes (`Sec-Fetch-Site: same-origin`), a typed address (`none`), or, from a browser that sends no
+      such header (Safari before 16.4), a request carrying the app's `X-CSRFToken` header, which a
+      navigation cannot add and another origin cannot send without a CORS preflight we never allow.
+      Another site, or another clinic's subdomain (same-site, so `SameSite=Lax` cookies would go
+      along), cannot have the browser fetch a compressed, signed-in answer at all.
     Django's random padding of the gzip header ("Heal the BREACH") stays on as well.
     """
 
@@ -75,7 +76,7 @@ class JsonGZipMiddleware(GZipMiddleware):
         if not _is_json(response) or settings.CSRF_COOKIE_NAME in response.cookies:
             return response
         patch_vary_headers(response, ("Sec-Fetch-Site",))
-        if request.headers.get("Sec-Fetch-Site", "none") not in ("same-origin", "none"):
+        if not _asked_by_the_app(request):
             patch_vary_headers(response, ("Accept-Encoding",))  # the same request from the app is compressed
             return response
         return super().process_response(request, response)
@@ -84,3 +85,10 @@ class JsonGZipMiddleware(GZipMiddleware):
 def _is_json(response: HttpResponse) -> bool:
     media_type = response.get("Content-Type", "").split(";")[0].strip().lower()
     return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _asked_by_the_app(request: HttpRequest) -> bool:
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    return "X-CSRFToken" in request.headers

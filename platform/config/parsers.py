@@ -2,7 +2,8 @@
 
 Python's JSON parser recurses, so a body nested 10,000 levels deep raised RecursionError (a 500). No
 body the API takes is nested more than a few levels (a push: body, mutations, a mutation, its fields,
-a value), so anything deeper is refused as malformed before a view sees it.
+a value); a value nested up to 64 levels is read and refused by the field it was sent for (in a push,
+that mutation alone), and only a body deeper than that is refused whole, before a view sees it.
 """
 
 from typing import Any
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-MAX_DEPTH = 10
+MAX_DEPTH = 64
 
 
 class JSONParser(parsers.JSONParser):

@@ -57,12 +57,27 @@ def _megabytes(size: int) -> str:
     return f"{number_format(size / 1024 / 1024, 1)} MB"  # 4,0 MB in Indonesian
 
 
+# PostgreSQL's errors that time mends: the connection (class 08), a serialization failure or deadlock
+# (the transaction was rolled back whole), too many connections, a server shutting down or starting.
+_TRANSIENT = {"40001", "40P01", "53300", "57P01", "57P02", "57P03"}
+
+
+def _database_away(error: BaseException | None) -> bool:
+    """A connection lost or refused, or a transaction PostgreSQL rolled back that a retry can pass; not
+    a statement that will fail again (a timeout, a limit), which stays a 500."""
+    if isinstance(error, InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    code = getattr(error.__cause__, "pgcode", None)
+    return code is None or code.startswith("08") or code in _TRANSIENT
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """The 500 handler: a lost or refused database connection is 503 with Retry-After (nothing was
     saved, try again); anything else is a 500 in the API's shape or the error page."""
     _in_their_language(request)
-    error = sys.exc_info()[1]
-    if isinstance(error, OperationalError | InterfaceError):
+    if _database_away(sys.exc_info()[1]):
         detail = _("The clinic's records are out of reach for a moment. Nothing was saved; try again shortly.")
         if _is_api(request):
             response: HttpResponse = JsonResponse({"error": "unavailable", "detail": detail}, status=503)

@@ -80,12 +80,21 @@ export async function writeChanges(db, changes) {
     const [firstSeq, existing, failed] = await Promise.all([
       getMeta(db, 'nextSeq', 1), db.records.bulkGet(ids), db.failed.where('record_id').anyOf(ids).toArray()]);
     const rows = new Map(ids.map((id, index) => [id, existing[index]]));
-    // A new record the server refused, corrected: sent again as a create with every field it had.
-    const refusedCreates = new Map(failed.filter((m) => m.op === 'create').map((m) => [m.record_id, m]));
+    // Changes the server refused are replaced by the next change of their record (their entries are
+    // deleted below), so it carries what they held: the person sees those values and saved again
+    // on top of them. A refused new record goes again as a create with every field it had.
+    const refused = new Map();
+    for (const m of failed.sort((a, b) => a.seq - b.seq)) {
+      if (m.op !== 'create' && m.op !== 'update') continue;
+      const earlier = refused.get(m.record_id);
+      refused.set(m.record_id, { create: earlier?.create || m.op === 'create', fields: { ...earlier?.fields, ...m.fields } });
+    }
     const entries = changes.map((original, index) => {
-      const refused = original.op === 'update' && refusedCreates.get(original.id);
-      const change = refused ? { ...original, op: 'create', fields: { ...refused.fields, ...original.fields } } : original;
-      if (refused) refusedCreates.delete(original.id);
+      const earlier = original.op === 'update' && refused.get(original.id);
+      const change = earlier
+        ? { ...original, op: earlier.create ? 'create' : 'update', fields: { ...earlier.fields, ...original.fields } }
+        : original;
+      if (earlier) refused.delete(original.id);
       const row = rows.get(change.id) || { id: change.id, entity: change.entity, parent: null, server: null, version: 0, local: null };
       if (change.op === 'void') {
         row.local = { ...(row.local || {}), voided_at: new Date().toISOString(), void_reason: change.reason };

@@ -176,11 +176,13 @@ async function applyPullPage(db, body, seen) {
 async function pullPage(deviceId, csrf, cursor, limit, count) {
   const query = `cursor=${cursor}&limit=${limit}&count=${count ? 1 : 0}&device_id=${encodeURIComponent(deviceId)}`;
   const response = await send(`/api/sync/pull?${query}`, { method: 'GET' }, csrf);
-  const more = response.headers.get('X-Sync-More');
-  const ahead = more === '1' ? Number(response.headers.get('X-Sync-Cursor')) : null;
+  const header = response.headers.get('X-Sync-Cursor');
+  const more = response.headers.get('X-Sync-More') === '1' && /^\d{1,15}$/.test(header || '');
+  // Only a cursor past this page's start is followed early; anything else waits for the body's.
+  const ahead = more && Number(header) > cursor ? Number(header) : null;
   const body = readJson(response);
   body.catch(() => {}); // its failure is reported when it is awaited
-  return { ahead: Number.isSafeInteger(ahead) ? ahead : null, body };
+  return { ahead, body };
 }
 
 async function pull(db, deviceId, csrf, onProgress, limit = PULL_LIMIT) {

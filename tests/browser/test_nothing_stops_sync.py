@@ -86,3 +86,30 @@ def test_a_half_emoji_and_an_outbox_over_the_limit_do_not_stop_the_sync(browser,
     assert page.evaluate("emr.stats.failed") == 0
     assert in_gamma(guard, cut) == "penisilin 🤒"
     context.close()
+
+
+def test_a_corrected_record_carries_the_refused_changes_it_shows(browser, live_url, guard):
+    """A new patient refused (a NIK of 3 digits), then given allergies (refused too: the server has no
+    such patient): correcting only the NIK sends the patient again as a create with everything the
+    screen shows, the allergies included; nothing the person saw is silently dropped."""
+    context, page = open_app(browser, live_url, guard, role="frontdesk", service_workers="block")
+    patient = page.evaluate(
+        """async () => {
+          const id = emr.randomId();
+          await emr.save([{ entity: 'patient', id, op: 'create', fields: { full_name: 'Koreksi Lengkap', birth_date: '1982-07-15', sex: 'F', nik: '123' } }]);
+          await emr.save([{ entity: 'patient', id, op: 'update', fields: { allergies: 'penisilin' } }]);
+          await emr.runSync();
+          return id;
+        }"""
+    )
+    page.wait_for_function("emr.stats.failed === 2 && emr.stats.pending === 0 && !emr.syncing")
+    page.evaluate(
+        "async (id) => { await emr.save([{ entity: 'patient', id, op: 'update', fields: { nik: '3171015507820001' } }]); }",
+        patient,
+    )
+    stored = lambda: Patient.objects.filter(pk=patient).values("nik", "allergies").first()  # noqa: E731
+    wait_until(lambda: in_gamma(guard, stored) is not None, waiting_for="the corrected patient")
+    assert in_gamma(guard, stored) == {"nik": "3171015507820001", "allergies": "penisilin"}
+    wait_synced(page)
+    assert page.evaluate("emr.stats.failed") == 0
+    context.close()

@@ -138,9 +138,20 @@ def test_json_nested_ten_thousand_deep_is_a_400_with_a_message(api, alpha, path)
     for body in (deep, f'{{"device_id": "{DEVICE}", "mutations": {deep}}}'):
         response = client.post(path, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 400, response.content[:200]
-        assert "nested more than" in json.dumps(response.json()["errors"])
-    shallow = {"device_id": DEVICE, "mutations": _numbered([_create(_patient(allergies=[[[[[[[[[["x"]]]]]]]]]]))])}
-    assert api(Role.DOCTOR).post(path, shallow).status_code == 400
+        assert "nested more than 64 levels" in json.dumps(response.json()["errors"])
+    nested = "[" * 20 + '"x"' + "]" * 20  # deep, but under the parser's limit: refused by its field
+    if path == "/api/patients/":
+        body = f'{{"full_name": "Uji", "birth_date": "1990-01-01", "sex": "M", "allergies": {nested}}}'
+        response = client.post(path, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 400
+        assert "allergies" in response.json()["errors"]
+    else:
+        mutations = _numbered([_create(_patient(allergies="x")), _create(_patient(full_name="Sesudah Bersarang"))])
+        body = json.dumps({"device_id": DEVICE, "mutations": mutations}).replace(
+            '"allergies": "x"', f'"allergies": {nested}'
+        )
+        response = client.post(path, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+        assert [r["status"] for r in response.json()["results"]] == ["rejected", "applied"]
 
 
 @pytest.mark.parametrize(
@@ -203,3 +214,111 @@ def test_a_database_out_of_reach_on_a_page_is_a_503_page(alpha):
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
     assert b"out of reach" in response.content
+
+
+@pytest.mark.parametrize("value", [1e30, "1e30", 1e300, "1e999999", -1e30])
+def test_a_huge_number_is_refused_on_every_path(api, alpha, value):
+    """A person can type 1e30 in a number input: a 400 or `rejected` with the range, never a 500
+    (the canonical form of the value used to raise before any check)."""
+    visit = make_visit(alpha, make_patient(alpha))
+    client = api(Role.DOCTOR)
+    now = timezone.now().isoformat()
+    vitals = {"visit": str(visit.pk), "measured_at": now, "pulse": 80}
+    created = client.post("/api/vitals/", vitals).json()
+    mutations = [
+        {
+            "seq": 1,
+            "entity": "vitals",
+            "record_id": created["id"],
+            "op": "update",
+            "base_version": 1,
+            "fields": {"temperature_c": value},
+        },
+        {"seq": 2, **_create({**vitals, "temperature_c": value}, "vitals")},
+        {"seq": 3, **_create({**vitals, "weight_kg": value}, "vitals")},
+        {"seq": 4, **_create({**vitals, "weight_kg": 60.5}, "vitals")},  # (60.2 as a JSON number: issue 13)
+    ]
+    results = _push(client, mutations).json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "rejected", "applied"], results
+    assert "temperature_c" in results[0]["errors"]
+    assert "weight_kg" in results[2]["errors"]
+    response = client.patch(f"/api/vitals/{created['id']}/", {"temperature_c": value, "version": 1})
+    assert response.status_code == 400
+    assert "temperature_c" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:30:00+05:00", "0001-01-01T03:00:00+07:00"])
+def test_a_time_before_year_one_in_utc_is_refused_on_every_path(api, alpha, value):
+    patient = make_patient(alpha)
+    visit = make_visit(alpha, patient)
+    client = api(Role.DOCTOR)
+    mutations = [
+        {"seq": 1, **_create({"patient": str(patient.pk), "started_at": value}, "visit")},
+        {"seq": 2, **_create({"patient": str(patient.pk), "started_at": value}, "visit")},
+        {
+            "seq": 3,
+            "entity": "visit",
+            "record_id": str(visit.pk),
+            "op": "update",
+            "base_version": 1,
+            "fields": {"started_at": value},
+        },
+        {"seq": 4, **_create({"patient": str(patient.pk), "started_at": timezone.now().isoformat()}, "visit")},
+    ]
+    results = _push(client, mutations).json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "rejected", "applied"], results
+    response = client.post("/api/visits/", {"patient": str(patient.pk), "started_at": value})
+    assert response.status_code == 400
+
+
+class _PostgresError(Exception):
+    """What psycopg2 raises, as Django wraps it: the driver's error with PostgreSQL's code."""
+
+    def __init__(self, pgcode):
+        super().__init__("from PostgreSQL")
+        self.pgcode = pgcode
+
+
+def _psycopg_error(pgcode):
+    error = OperationalError("from PostgreSQL")
+    error.__cause__ = _PostgresError(pgcode)
+    return error
+
+
+@pytest.mark.parametrize(
+    ("pgcode", "status"),
+    [(None, 503), ("08006", 503), ("40P01", 503), ("40001", 503), ("57P01", 503), ("57014", 500), ("54000", 500)],
+    ids=["lost", "connection failure", "deadlock", "serialization", "shutdown", "statement timeout", "limit"],
+)
+def test_only_what_a_retry_can_pass_is_503(api, alpha, pgcode, status):
+    """A device retries 5xx: 503 says try again (nothing was saved), a 500 is an error to look at."""
+    client = api(Role.DOCTOR).client
+    client.raise_request_exception = False
+    with mock.patch("sync.selectors.pull", side_effect=_psycopg_error(pgcode)):
+        response = client.get("/api/sync/pull?device_id=" + DEVICE, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == status
+    assert ("Retry-After" in response) is (status == 503)
+
+
+def test_a_value_stored_before_a_rule_existed_never_blocks_a_change_of_another_field(api, alpha):
+    """Rows from before the length limits and the 1900 rule: a change of another field goes through on
+    every path; a change of that field itself must meet the rule."""
+    patient = make_patient(alpha, full_name="Data Lama")
+    with schema_context(alpha.clinic.schema_name):
+        Patient.objects.filter(pk=patient.pk).update(allergies="a" * 1500, birth_date="0001-01-01")
+    client = api(Role.FRONT_DESK)
+    response = client.patch(f"/api/patients/{patient.pk}/", {"phone": "081211112222", "version": 1})
+    assert response.status_code == 200, response.content
+    change = {"entity": "patient", "record_id": str(patient.pk), "op": "update", "base_version": 2}
+    results = _push(
+        client,
+        [
+            {**change, "seq": 1, "fields": {"address": "Jl. Kenanga 3, Bekasi"}},
+            {**change, "seq": 2, "fields": {"allergies": "b" * 1200}},
+        ],
+    ).json()["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected"]
+    assert "allergies" in results[1]["errors"]
+    with schema_context(alpha.clinic.schema_name):
+        stored = Patient.objects.get(pk=patient.pk)
+    assert (stored.phone, stored.address, len(stored.allergies)) == ("081211112222", "Jl. Kenanga 3, Bekasi", 1500)
