@@ -181,6 +181,10 @@ def _parse(spec: EntitySpec, name: str, value: Any, related: RelatedLookup | Non
         _check_shape(field, value)
         if isinstance(field, models.ForeignKey):
             return (related or _related)(name, field, value)
+        if isinstance(field, models.DecimalField) and isinstance(value, float):
+            # A JSON number is read as the decimal a person typed: 38.2, not the float nearest to it
+            # (38.2000000000000028...), which has more places than the field and was refused.
+            value = repr(value)
         parsed = field.to_python(value)
         if isinstance(parsed, Decimal):
             field.run_validators(parsed)  # the range's message, before 1e30 breaks the canonical form

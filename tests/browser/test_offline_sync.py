@@ -11,6 +11,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
@@ -164,6 +165,8 @@ def test_fifty_patients_offline_reach_the_server_exactly_once_and_a_second_devic
     page.wait_for_function("(form) => !form.isConnected", arg=soap)  # saved; the screen is redrawn
     page.click("#add-vitals")
     page.fill("#f-pulse", "88")
+    page.fill("#f-temperature_c", "38.2")  # a fever, typed: sent as the JSON number 38.2
+    page.fill("#f-weight_kg", "60.2")
     page.click("form[data-form=vitals] button[type=submit]")
     page.wait_for_selector("form[data-form=vitals]", state="detached")  # saved; the screen is redrawn
     page.click("#add-diagnosis")
@@ -204,6 +207,8 @@ def test_fifty_patients_offline_reach_the_server_exactly_once_and_a_second_devic
     creates = in_gamma(gamma, lambda: Revision.objects.filter(record_id__in=ids, action="create").count())
     assert creates == 250  # each record created exactly once
     assert in_gamma(gamma, lambda: Visit.objects.get(pk=first_ids[1]).subjective) == "Demam 3 hari"
+    typed = in_gamma(gamma, lambda: VitalSigns.objects.values_list("temperature_c", "weight_kg").get(pk=first_ids[2]))
+    assert typed == (Decimal("38.2"), Decimal("60.2"))
     local = device_records(page, ids)
     assert all(row and row["local"] is None and row["server"] for row in local)
     assert page.locator("[data-state=pending]").count() == 0
@@ -212,6 +217,7 @@ def test_fifty_patients_offline_reach_the_server_exactly_once_and_a_second_devic
     received = device_records(second, ids)
     assert all(row and row["server"] for row in received)
     assert len(received) == 250
+    assert (received[2]["server"]["temperature_c"], received[2]["server"]["weight_kg"]) == ("38.2", "60.2")
     second_context.close()
     context.close()
 

@@ -117,15 +117,14 @@ def value_table(ids: dict[str, str], users: dict[str, User], tag: str) -> dict[s
     vitals = {
         "visit": (visit, visit, other_visit),
         "measured_at": (at(2), at(2, 10), at(2, 11)),
-        # Halves, exact as binary floats: 38.2 sent as a JSON number is refused today (issue 13).
-        "temperature_c": (36.5, 38.5, 37.0),
+        "temperature_c": (36.8, 38.2, 37.8),
         "pulse": (80, 96, 104),
         "respiratory_rate": (18, 22, 20),
         "systolic": (120, 130, 140),
         "diastolic": (80, 85, 90),
         "spo2": (98, 96, 97),
-        "height_cm": (158.0, 158.5, 159.0),
-        "weight_kg": (60.5, 61.0, 59.5),
+        "height_cm": (158.3, 158.5, 159.1),
+        "weight_kg": (60.2, 61.7, 59.4),
     }
     return {
         "patient": patient_values(tag),
