@@ -2,7 +2,7 @@
 // (shared with the server's language cookie), then the browser, then Indonesian.
 const STRINGS = {
   id: {
-    online: 'Daring', offline: 'Luring', syncing: 'Menyinkronkan…', waiting: '{n} perubahan menunggu',
+    online: 'Daring', offline: 'Luring', syncing: 'Menyinkronkan…', waiting: '{n} perubahan menunggu', refused_n: '{n} ditolak', conflicts_n: '{n} konflik',
     all_synced: 'Semua tersinkron', last_sync: 'Sinkron terakhir: {t}', never: 'belum pernah', sync_now: 'Sinkronkan',
     logout: 'Keluar', patients: 'Pasien', sync_panel: 'Sinkronisasi', search: 'Cari nama, No. RM atau NIK',
     register: 'Daftarkan pasien', save: 'Simpan', cancel: 'Batal', edit: 'Ubah', void: 'Batalkan (void)',
@@ -49,7 +49,8 @@ const STRINGS = {
     logout_openings: 'Catatan rekam medis yang Anda buka belum terkirim ke server (wajib untuk jejak audit klinik). Tidak ada yang dihapus; keluar lagi saat terhubung.',
   },
   en: {
-    online: 'Online', offline: 'Offline', syncing: 'Syncing…', waiting: '{n} changes waiting',
+    online: 'Online', offline: 'Offline', syncing: 'Syncing…', waiting: '{n} change waiting|{n} changes waiting', refused_n: '{n} refused',
+    conflicts_n: '{n} conflict|{n} conflicts',
     all_synced: 'All synced', last_sync: 'Last sync: {t}', never: 'never', sync_now: 'Sync now',
     logout: 'Log out', patients: 'Patients', sync_panel: 'Sync', search: 'Search name, MRN or NIK',
     register: 'Register patient', save: 'Save', cancel: 'Cancel', edit: 'Edit', void: 'Void',
@@ -117,8 +118,14 @@ export function setLanguage(value) {
   document.documentElement.lang = language;
 }
 
+/** A string with `{name}` filled in. One with forms for one and for more ("1 change|{n} changes")
+ * picks its form by `params.n` and the language's plural rules (Indonesian has one form). */
 export function t(key, params = {}) {
-  const text = STRINGS[language][key] ?? STRINGS.en[key] ?? key;
+  let text = STRINGS[language][key] ?? STRINGS.en[key] ?? key;
+  if (text.includes('|') && typeof params.n === 'number') {
+    const [one, other] = text.split('|');
+    text = new Intl.PluralRules(language).select(params.n) === 'one' ? one : other;
+  }
   return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ''));
 }
 

@@ -229,13 +229,28 @@ function renderBar() {
       failed || conflicts ? h('span', { class: 'badge bad', id: 'attention' }, String(failed + conflicts)) : null)),
     h('div', { class: 'sync-state', id: 'sync-state', dataset: { online: online ? '1' : '0', pending: String(pending), syncing: app.syncing ? '1' : '0' } },
       h('span', { class: `dot ${online ? 'on' : 'off'}`, id: 'online-state' }, online ? t('online') : t('offline')),
-      h('span', { id: 'pending-count' }, app.syncing ? t('syncing') : pending ? t('waiting', { n: pending }) : t('all_synced')),
+      // What needs the person links to where they act on it.
+      failed || conflicts
+        ? h('a', { id: 'pending-count', class: 'attention', href: '#/sync' }, syncState(pending, failed, conflicts))
+        : h('span', { id: 'pending-count' }, syncState(pending, failed, conflicts)),
       h('span', { class: 'muted', id: 'last-sync' }, t('last_sync', { t: lastSyncAt ? fmtTime(lastSyncAt) : t('never') })),
       h('button', { type: 'button', id: 'sync-now', onclick: () => runSync() }, t('sync_now')),
       h('select', { id: 'language', 'aria-label': t('language'), onchange: (event) => { setLanguage(event.target.value); renderBar(); rerender(true); } },
         h('option', { value: 'id', selected: lang() === 'id' }, 'Bahasa Indonesia'), h('option', { value: 'en', selected: lang() === 'en' }, 'English')),
       h('button', { type: 'button', id: 'logout', onclick: logout }, t('logout'))),
     progress);
+}
+
+/** What the header says of the device's changes: never "all synced" while one waits, was refused or
+ * is in conflict (those last two need the person, on the Sync page). */
+function syncState(pending, failed, conflicts) {
+  if (app.syncing) return t('syncing');
+  const parts = [
+    pending ? t('waiting', { n: pending }) : null,
+    failed ? t('refused_n', { n: failed }) : null,
+    conflicts ? t('conflicts_n', { n: conflicts }) : null,
+  ].filter(Boolean);
+  return parts.length ? parts.join(' · ') : t('all_synced');
 }
 
 // --- screens -------------------------------------------------------------------------------------------
