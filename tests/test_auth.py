@@ -82,3 +82,20 @@ def test_login_attempts_are_rate_limited_and_the_limit_is_scoped_to_the_clinic(a
     # clinic B keeps its own counter for the same address and the same IP
     assert host_client(beta.host).post("/accounts/login/", {"login": email, "password": PASSWORD}).status_code == 302
     cache.clear()
+
+
+@pytest.mark.parametrize(
+    ("language", "greeting", "button"),
+    [
+        ("id", "Selamat datang, dr. Rahma Wijaya", "Buka aplikasi klinik"),
+        ("en", "Welcome, dr. Rahma Wijaya", "Open the clinic app"),
+    ],
+)
+def test_the_home_page_leads_to_the_app_and_greets_by_the_whole_name(alpha, language, greeting, button):
+    """Staff find the app from where sign-in lands them; "Welcome, dr." (the name's first word) is gone."""
+    with schema_context(alpha.clinic.schema_name):
+        user_create(email="rahma@alpha.test", full_name="dr. Rahma Wijaya", role=Role.DOCTOR, password=PASSWORD)
+    page = login(alpha.host, "rahma@alpha.test").get("/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert greeting in page
+    assert re.search(rf'<a class="button" id="open-app" href="/app/">{button}</a>', page)
+    assert "arrive here next" not in page
