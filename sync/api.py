@@ -250,7 +250,9 @@ def _parse_mutation(item: dict[str, Any]) -> services.Mutation:
     fields = item.get("fields", {})
     if not isinstance(fields, dict):
         raise ValidationError({"fields": [_("fields must be a JSON object.")]})
-    if len(fields) > MAX_FIELDS or not all(is_storable_name(name) for name in fields):
+    if len(fields) > MAX_FIELDS:
+        raise ValidationError({"fields": [_("Send at most %(max)d fields in one mutation.") % {"max": MAX_FIELDS}]})
+    if not all(is_storable_name(name) for name in fields):  # never said back, nor kept in a receipt
         raise ValidationError({"fields": [_("A field name is not one of this record's fields.")]})
     reason = item.get("reason", "")
     if not isinstance(reason, str):

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from psycopg2.extras import execute_values
 
 from config.fast_insert import insert_rows
@@ -35,6 +35,26 @@ def take_numbers(cursor: Any, count: int) -> int:
     return row[0]
 
 
+_UPSERT = (
+    "INSERT INTO sync_change (entity, record_id, seq, version, voided) VALUES %s "
+    "ON CONFLICT (entity, record_id) DO UPDATE "
+    "SET seq = EXCLUDED.seq, version = EXCLUDED.version, voided = EXCLUDED.voided"
+)
+
+
+def _upsert(cursor: Any, rows: list[tuple[str, uuid.UUID, int, int, bool]]) -> None:
+    """Log rows (entity, record_id, seq, version, voided), as the ORM would run them: Django's errors
+    (so a lost connection is a 503), and never on a transaction already broken."""
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors:
+        execute_values(cursor.cursor, _UPSERT, rows)
+
+
+def _pending() -> list[tuple[str, uuid.UUID, int, bool]] | None:
+    """The changes a `numbered_at_end` block keeps aside (None outside one)."""
+    return getattr(connection, "changelog_pending", None)
+
+
 @contextlib.contextmanager
 def numbered_at_end() -> Iterator[None]:
     """Inside a transaction: the changes logged in the block are kept aside and numbered when it ends
@@ -49,15 +69,19 @@ def numbered_at_end() -> Iterator[None]:
     _log_pending(pending)
 
 
-def pending_mark() -> int:
-    return len(getattr(connection, "changelog_pending", None) or [])
-
-
-def discard_pending(mark: int) -> None:
-    """Forget the changes logged since `mark` (their savepoint was rolled back)."""
-    pending = getattr(connection, "changelog_pending", None)
-    if pending is not None:
-        del pending[mark:]
+@contextlib.contextmanager
+def savepoint() -> Iterator[None]:
+    """`transaction.atomic()` inside a `numbered_at_end` block: if it rolls back, the changes it
+    logged are forgotten with it."""
+    pending = _pending()
+    mark = len(pending) if pending is not None else 0
+    try:
+        with transaction.atomic():
+            yield
+    except BaseException:
+        if pending is not None:
+            del pending[mark:]
+        raise
 
 
 def _log_pending(pending: list[tuple[str, uuid.UUID, int, bool]]) -> None:
@@ -66,29 +90,17 @@ def _log_pending(pending: list[tuple[str, uuid.UUID, int, bool]]) -> None:
         return
     with connection.cursor() as cursor:
         first = take_numbers(cursor, len(latest)) - len(latest) + 1
-        rows = [(*row[:2], first + offset, *row[2:]) for offset, row in enumerate(latest.values())]
-        execute_values(
-            cursor.cursor,
-            "INSERT INTO sync_change (entity, record_id, seq, version, voided) VALUES %s "
-            "ON CONFLICT (entity, record_id) DO UPDATE "
-            "SET seq = EXCLUDED.seq, version = EXCLUDED.version, voided = EXCLUDED.voided",
-            rows,
-        )
+        _upsert(cursor, [(*row[:2], first + offset, *row[2:]) for offset, row in enumerate(latest.values())])
 
 
 def log_change(*, entity: str, record_id: uuid.UUID, version: int, voided: bool) -> int:
-    pending = getattr(connection, "changelog_pending", None)
+    pending = _pending()
     if pending is not None:
         pending.append((entity, record_id, version, voided))
         return 0
     seq = next_seq()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO sync_change (entity, record_id, seq, version, voided) VALUES (%s, %s, %s, %s, %s) "
-            "ON CONFLICT (entity, record_id) DO UPDATE "
-            "SET seq = EXCLUDED.seq, version = EXCLUDED.version, voided = EXCLUDED.voided",
-            [entity, record_id, seq, version, voided],
-        )
+        _upsert(cursor, [(entity, record_id, seq, version, voided)])
     return seq
 
 
@@ -103,7 +115,7 @@ def on_records_created_in_bulk(sender: object, *, records: list[tuple[str, uuid.
     rows are copied in rather than upserted, numbered in the order given."""
     if not records:
         return
-    pending = getattr(connection, "changelog_pending", None)
+    pending = _pending()
     if pending is not None:
         pending.extend((entity, record_id, 1, False) for entity, record_id in records)
         return

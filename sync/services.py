@@ -22,7 +22,7 @@ from records import services as records
 from records.models import ClinicalRecord
 from records.selectors import record_get, record_history_since
 from sync import merge
-from sync.changelog import discard_pending, log_change, numbered_at_end, pending_mark
+from sync.changelog import log_change, numbered_at_end, savepoint
 from sync.models import Conflict, Device, PushedBatch
 from tenants.accounts.models import Role, User
 
@@ -116,12 +116,10 @@ def _apply_creates(actor: records.Actor, run: list[Mutation]) -> list[dict[str, 
     meanwhile) or a record number was taken meanwhile, the run is rolled back and applied one mutation
     at a time, which reports each clash as a refusal."""
     items = [bulk.NewRecord(m.entity, m.record_id, m.fields, m.reason) for m in run]
-    mark = pending_mark()
     try:
-        with transaction.atomic():
+        with savepoint():
             outcomes = bulk.records_create_many(actor=actor, items=items)
     except IntegrityError:
-        discard_pending(mark)
         return [_apply_or_refuse(actor, mutation) for mutation in run]
     return [
         {"status": "applied", "version": outcome.version, "seq": mutation.seq}
@@ -152,12 +150,10 @@ def _duplicate_result(seq: int, earlier: dict[str, Any] | None) -> dict[str, Any
 
 
 def _apply_or_refuse(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
-    mark = pending_mark()
     try:
-        with transaction.atomic():
+        with savepoint():
             return {**_apply(actor, mutation), "seq": mutation.seq}
     except (ValidationError, PermissionDenied, Http404, records.DuplicateRecordError, records.StaleVersionError) as exc:
-        discard_pending(mark)
         return {"status": "rejected", "errors": _errors_of(exc), "seq": mutation.seq}
 
 

@@ -29,7 +29,7 @@ class ClinicMiddleware(TenantMainMiddleware):
         return response
 
 
-def _is_api_path(path: str) -> bool:
+def is_api_path(path: str) -> bool:
     return path.startswith("/api/")
 
 
@@ -48,7 +48,7 @@ class SuspendedClinicMiddleware:
         if request.path.startswith(self.allowed_prefixes):
             return self.get_response(request)
         message = _("This clinic's account is suspended. Its records are kept safe; please contact the platform.")
-        if _is_api_path(request.path):
+        if is_api_path(request.path):
             return JsonResponse({"error": "clinic_suspended", "detail": message}, status=403)
         return render(request, "clinic_suspended.html", {"message": message}, status=403)
 

@@ -16,15 +16,17 @@ from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from config.middleware import is_api_path
+
 RETRY_AFTER_SECONDS = 30
 
 
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    return is_api_path(request.path)
 
 
-def _in_their_language(request: HttpRequest) -> None:
-    # These answers can come before LocaleMiddleware has run (or after it failed).
+def in_their_language(request: HttpRequest) -> None:
+    """For an answer made before LocaleMiddleware has run (or after it failed)."""
     translation.activate(translation.get_language_from_request(request))
 
 
@@ -43,7 +45,7 @@ class RequestSizeLimitMiddleware:
             length = 0
         if limit is None or length <= limit:
             return self.get_response(request)
-        _in_their_language(request)
+        in_their_language(request)
         detail = _("Send at most %(size)s at a time (this request is %(sent)s).") % {
             "size": _megabytes(limit),
             "sent": _megabytes(length),
@@ -76,7 +78,7 @@ def _database_away(error: BaseException | None) -> bool:
 def server_error(request: HttpRequest) -> HttpResponse:
     """The 500 handler: a lost or refused database connection is 503 with Retry-After (nothing was
     saved, try again); anything else is a 500 in the API's shape or the error page."""
-    _in_their_language(request)
+    in_their_language(request)
     if _database_away(sys.exc_info()[1]):
         detail = _("The clinic's records are out of reach for a moment. Nothing was saved; try again shortly.")
         if _is_api(request):

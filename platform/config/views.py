@@ -3,8 +3,8 @@
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils import translation
 
+from config.resilience import in_their_language
 from tenants.urls_util import platform_url
 
 
@@ -21,8 +21,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def unknown_clinic(request: HttpRequest) -> HttpResponse:
     """No clinic lives at this subdomain: a friendly 404 that points to the platform."""
-    # Runs inside ClinicMiddleware, before LocaleMiddleware: pick the language here.
-    translation.activate(translation.get_language_from_request(request))
+    in_their_language(request)  # runs inside ClinicMiddleware, before LocaleMiddleware
     return render(
         request,
         "unknown_clinic.html",

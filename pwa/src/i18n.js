@@ -118,13 +118,20 @@ export function setLanguage(value) {
   document.documentElement.lang = language;
 }
 
+const PLURAL_RULES = new Map();
+
+function pluralRules(language) {
+  if (!PLURAL_RULES.has(language)) PLURAL_RULES.set(language, new Intl.PluralRules(language));
+  return PLURAL_RULES.get(language);
+}
+
 /** A string with `{name}` filled in. One with forms for one and for more ("1 change|{n} changes")
  * picks its form by `params.n` and the language's plural rules (Indonesian has one form). */
 export function t(key, params = {}) {
   let text = STRINGS[language][key] ?? STRINGS.en[key] ?? key;
   if (text.includes('|') && typeof params.n === 'number') {
     const [one, other] = text.split('|');
-    text = new Intl.PluralRules(language).select(params.n) === 'one' ? one : other;
+    text = pluralRules(language).select(params.n) === 'one' ? one : other;
   }
   return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ''));
 }

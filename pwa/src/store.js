@@ -119,29 +119,28 @@ export async function writeChanges(db, changes) {
   });
 }
 
-export function resolveConflict(db, conflict, value) {
-  return db.transaction('rw', db.conflicts, db.outbox, db.meta, async () => {
+/** One outbox entry under the next seq, with `alsoWrite` in the same transaction over `tables`. */
+function enqueue(db, tables, entry, alsoWrite = async () => {}) {
+  return db.transaction('rw', db.outbox, db.meta, ...tables, async () => {
     const seq = await getMeta(db, 'nextSeq', 1);
-    await db.outbox.add({
-      seq, entity: 'conflict', record_id: conflict.id, op: 'resolve', base_version: conflict.version,
-      fields: { value }, reason: '', at: Date.now(),
-    });
-    await db.conflicts.put({ ...conflict, resolving: true });
+    await db.outbox.add({ seq, base_version: 0, fields: {}, reason: '', at: Date.now(), ...entry });
+    await alsoWrite();
     await setMeta(db, 'nextSeq', seq + 1);
   });
+}
+
+export function resolveConflict(db, conflict, value) {
+  return enqueue(
+    db, [db.conflicts],
+    { entity: 'conflict', record_id: conflict.id, op: 'resolve', base_version: conflict.version, fields: { value } },
+    () => db.conflicts.put({ ...conflict, resolving: true }),
+  );
 }
 
 /** A chart opened on this device, for the clinic's audit trail: an outbox entry that changes no
  * record, sent with the next push (offline, it waits there). */
 export function chartOpened(db, patientId) {
-  return db.transaction('rw', db.outbox, db.meta, async () => {
-    const seq = await getMeta(db, 'nextSeq', 1);
-    await db.outbox.add({
-      seq, entity: 'chart', record_id: patientId, op: 'open', base_version: 0,
-      fields: { opened_at: new Date().toISOString() }, reason: '', at: Date.now(),
-    });
-    await setMeta(db, 'nextSeq', seq + 1);
-  });
+  return enqueue(db, [], { entity: 'chart', record_id: patientId, op: 'open', fields: { opened_at: new Date().toISOString() } });
 }
 
 /** A chart opening is in the outbox but is no change of a record. */

@@ -59,10 +59,6 @@ async function readJson(response) {
   }
 }
 
-async function request(url, options, csrf) {
-  return readJson(await send(url, options, csrf));
-}
-
 async function applyPushResults(db, batch, results) {
   const bySeq = new Map(results.map((result) => [result.seq, result]));
   await db.transaction('rw', db.records, db.outbox, db.failed, db.conflicts, async () => {
@@ -98,28 +94,31 @@ async function applyPushResults(db, batch, results) {
   });
 }
 
-/** The longest run from the start of `mutations` whose JSON stays within `maxBytes` (at least one). */
-function withinBytes(mutations, maxBytes) {
-  const encoder = new TextEncoder();
-  let size = 0;
-  let count = 0;
-  for (const mutation of mutations) {
-    size += encoder.encode(JSON.stringify(mutation)).length + 1;
-    if (count && size > maxBytes) break;
-    count += 1;
+const ENCODER = new TextEncoder();
+
+/** The push body for the longest run from the start of `queued` whose JSON stays within `maxBytes`
+ * (at least one mutation; display-only values stay on the device): each mutation is serialised once,
+ * for its size and for the body. */
+function pushBody(deviceId, queued, maxBytes) {
+  const head = `{"device_id":${JSON.stringify(deviceId)},"mutations":[`;
+  let size = ENCODER.encode(head).length + 2;
+  const parts = [];
+  for (const { display, ...mutation } of queued) {
+    const json = JSON.stringify(mutation);
+    size += ENCODER.encode(json).length + 1;
+    if (parts.length && size > maxBytes) break;
+    parts.push(json);
   }
-  return count;
+  return { count: parts.length, json: `${head}${parts.join(',')}]}` };
 }
 
 async function push(db, deviceId, csrf, onProgress, batchSize = BATCH, batchBytes = BATCH_BYTES) {
   for (;;) {
     const queued = await db.outbox.orderBy('seq').limit(batchSize).toArray();
     if (!queued.length) return;
-    const all = queued.map(({ display, ...mutation }) => mutation); // display-only values stay here
-    const count = withinBytes(all, batchBytes);
+    const { count, json } = pushBody(deviceId, queued, batchBytes);
     const batch = queued.slice(0, count);
-    const mutations = all.slice(0, count);
-    const body = await request('/api/sync/push', { method: 'POST', body: JSON.stringify({ device_id: deviceId, mutations }) }, csrf);
+    const body = await readJson(await send('/api/sync/push', { method: 'POST', body: json }, csrf));
     const gap = body.results.find((result) => result.status === 'gap');
     await applyPushResults(db, batch, body.results);
     onProgress?.({ phase: 'push' });
@@ -206,8 +205,10 @@ async function pull(db, deviceId, csrf, onProgress, limit = PULL_LIMIT) {
       continue;
     }
     // The next page downloads while this one is written (the server's cursor is already known).
-    if (!next && body.has_more) next = pullPage(deviceId, csrf, body.cursor, limit, false);
-    next?.catch(() => {});
+    if (!next && body.has_more) {
+      next = pullPage(deviceId, csrf, body.cursor, limit, false);
+      next.catch(() => {});
+    }
     await applyPullPage(db, body, seen);
     received += body.changes.length;
     cursor = body.cursor;

@@ -62,7 +62,7 @@ def test_vital_signs_typed_with_one_decimal_are_stored_exactly_through_rest_and_
     nurse = api(Role.NURSE)
     fields = {"visit": str(visit.pk), "measured_at": timezone.now().isoformat(), **values}
     body = json.loads(json.dumps(fields))  # as JSON.stringify sends them: numbers, not strings
-    assert isinstance(body["temperature_c"], float) or body["temperature_c"] == int(body["temperature_c"])
+    assert all(isinstance(body[name], float) for name in ("temperature_c", "height_cm", "weight_kg"))  # not strings
     response = nurse.post("/api/vitals/", body)
     assert response.status_code == 201, response.content
     by_rest = response.json()["id"]

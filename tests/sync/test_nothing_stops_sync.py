@@ -253,6 +253,7 @@ def test_a_time_before_year_one_in_utc_is_refused_on_every_path(api, alpha, valu
     visit = make_visit(alpha, patient)
     client = api(Role.DOCTOR)
     mutations = [
+        # Two creates in a row take the bulk path; the update, the merge path.
         {"seq": 1, **_create({"patient": str(patient.pk), "started_at": value}, "visit")},
         {"seq": 2, **_create({"patient": str(patient.pk), "started_at": value}, "visit")},
         {

@@ -460,7 +460,7 @@ def test_create_with_every_field(alpha, api, role, path):
                         mutation = {"entity": entity, "record_id": record_id, "op": "create", "fields": data}
                         answer = push_answer(client, {**mutation, "base_version": 0})
                     else:
-                        url = "/api/patients/" if entity == "patient" else f"/api/{PLURALS[entity]}/"
+                        url = f"/api/{PLURALS[entity]}/"
                         answer = rest_answer(client.post(url, {"id": record_id, **data}))
                     with schema_context(alpha.clinic.schema_name):
                         exists = spec_for(entity).model.objects.filter(pk=record_id).exists()
