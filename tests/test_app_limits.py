@@ -11,12 +11,12 @@ from django.db import models
 
 from records.specs import SPECS
 
-MAIN_JS = (Path(__file__).resolve().parent.parent / "pwa" / "src" / "main.js").read_text()
+MAIN_JS = (Path(__file__).resolve().parent.parent / "pwa" / "src" / "fields.js").read_text()
 
 
 def _app_limits() -> dict[str, int]:
     limits = {name: int(limit) for name, limit in re.findall(r"name: '(\w+)'[^}]*?\bmax: (\d+)", MAIN_JS)}
-    for names, limit in re.findall(r"\[([^\]]+)\]\.map\(\(name\) => \(\{ name,[^}]*?\bmax: (\d+)", MAIN_JS):
+    for names, limit in re.findall(r"\[([^\]]+)\]\.map\(\(name\) => \(\{\s*name,[^}]*?\bmax: (\d+)", MAIN_JS):
         limits.update({name: int(limit) for name in re.findall(r"'(\w+)'", names)})
     return limits
 

@@ -10,7 +10,7 @@ from sync.api import OPS
 from tenants.accounts.models import Role
 
 PWA_SRC = Path(__file__).resolve().parents[1] / "pwa" / "src"
-KEY_RE = re.compile(r"(\w+): '")
+KEY_RE = re.compile(r"(\w+):\s+'")
 USED_RE = re.compile(r"\bt\('(\w+)'")
 
 
@@ -28,7 +28,7 @@ def test_both_languages_have_the_same_keys():
 
 
 def test_every_key_the_app_asks_for_is_in_both_languages():
-    used = {key for path in PWA_SRC.glob("*.js") for key in USED_RE.findall(path.read_text())}
+    used = {key for path in PWA_SRC.rglob("*.js") for key in USED_RE.findall(path.read_text())}
     assert len(used) > 50
     for language, keys in _tables().items():
         assert used - keys == set(), language

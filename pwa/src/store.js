@@ -25,7 +25,15 @@ export function openStore(clinic, userId) {
   // Version 2: patients in name order (the list the app opens on), without reading every patient.
   db.version(2)
     .stores({ records: 'id, entity, [entity+parent], [entity+sortName]' })
-    .upgrade((tx) => tx.table('records').where('entity').equals('patient').modify((row) => { indexPatient(row); }));
+    .upgrade((tx) =>
+      tx
+        .table('records')
+        .where('entity')
+        .equals('patient')
+        .modify((row) => {
+          indexPatient(row);
+        }),
+    );
   // Version 3: the outbox by kind, so chart openings (not changes a person waits on) are counted apart.
   db.version(3).stores({ outbox: 'seq, record_id, entity' });
   return db;
@@ -63,7 +71,11 @@ export function indexPatient(row) {
   const shown = view(row);
   row.search = searchText(shown);
   if (shown.voided_at) delete row.sortName;
-  else row.sortName = (shown.full_name || '').normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase();
+  else
+    row.sortName = (shown.full_name || '')
+      .normalize('NFD')
+      .replace(/\p{Diacritic}/gu, '')
+      .toLowerCase();
   return row;
 }
 
@@ -78,7 +90,10 @@ export async function writeChanges(db, changes) {
     // browser's database, and a save waits for them one after another otherwise.
     const ids = [...new Set(changes.map((change) => change.id))];
     const [firstSeq, existing, failed] = await Promise.all([
-      getMeta(db, 'nextSeq', 1), db.records.bulkGet(ids), db.failed.where('record_id').anyOf(ids).toArray()]);
+      getMeta(db, 'nextSeq', 1),
+      db.records.bulkGet(ids),
+      db.failed.where('record_id').anyOf(ids).toArray(),
+    ]);
     const rows = new Map(ids.map((id, index) => [id, existing[index]]));
     // Changes the server refused are replaced by the next change of their record (their entries are
     // deleted below), so it carries what they held: the person sees those values and saved again
@@ -87,7 +102,10 @@ export async function writeChanges(db, changes) {
     for (const m of failed.sort((a, b) => a.seq - b.seq)) {
       if (m.op !== 'create' && m.op !== 'update') continue;
       const earlier = refused.get(m.record_id);
-      refused.set(m.record_id, { create: earlier?.create || m.op === 'create', fields: { ...earlier?.fields, ...m.fields } });
+      refused.set(m.record_id, {
+        create: earlier?.create || m.op === 'create',
+        fields: { ...earlier?.fields, ...m.fields },
+      });
     }
     const entries = changes.map((original, index) => {
       const earlier = original.op === 'update' && refused.get(original.id);
@@ -95,7 +113,14 @@ export async function writeChanges(db, changes) {
         ? { ...original, op: earlier.create ? 'create' : 'update', fields: { ...earlier.fields, ...original.fields } }
         : original;
       if (earlier) refused.delete(original.id);
-      const row = rows.get(change.id) || { id: change.id, entity: change.entity, parent: null, server: null, version: 0, local: null };
+      const row = rows.get(change.id) || {
+        id: change.id,
+        entity: change.entity,
+        parent: null,
+        server: null,
+        version: 0,
+        local: null,
+      };
       if (change.op === 'void') {
         row.local = { ...(row.local || {}), voided_at: new Date().toISOString(), void_reason: change.reason };
       } else {
@@ -105,8 +130,14 @@ export async function writeChanges(db, changes) {
       if (parentField && change.fields && change.fields[parentField]) row.parent = change.fields[parentField];
       rows.set(change.id, indexPatient(row));
       return {
-        seq: firstSeq + index, entity: change.entity, record_id: change.id, op: change.op, base_version: row.version || 0,
-        fields: change.op === 'void' ? {} : change.fields, reason: change.reason || '', at: Date.now(),
+        seq: firstSeq + index,
+        entity: change.entity,
+        record_id: change.id,
+        op: change.op,
+        base_version: row.version || 0,
+        fields: change.op === 'void' ? {} : change.fields,
+        reason: change.reason || '',
+        at: Date.now(),
         ...(change.display && change.op !== 'void' ? { display: change.display } : {}),
       };
     });
@@ -131,7 +162,8 @@ function enqueue(db, tables, entry, alsoWrite = async () => {}) {
 
 export function resolveConflict(db, conflict, value) {
   return enqueue(
-    db, [db.conflicts],
+    db,
+    [db.conflicts],
     { entity: 'conflict', record_id: conflict.id, op: 'resolve', base_version: conflict.version, fields: { value } },
     () => db.conflicts.put({ ...conflict, resolving: true }),
   );
@@ -140,7 +172,12 @@ export function resolveConflict(db, conflict, value) {
 /** A chart opened on this device, for the clinic's audit trail: an outbox entry that changes no
  * record, sent with the next push (offline, it waits there). */
 export function chartOpened(db, patientId) {
-  return enqueue(db, [], { entity: 'chart', record_id: patientId, op: 'open', fields: { opened_at: new Date().toISOString() } });
+  return enqueue(db, [], {
+    entity: 'chart',
+    record_id: patientId,
+    op: 'open',
+    fields: { opened_at: new Date().toISOString() },
+  });
 }
 
 /** A chart opening is in the outbox but is no change of a record. */
@@ -207,17 +244,21 @@ export async function children(db, entity, parentId) {
 
 export async function searchPatients(db, query, limit = 50) {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  const name = (row) => (row.local?.full_name ?? row.server?.full_name ?? '');
+  const name = (row) => row.local?.full_name ?? row.server?.full_name ?? '';
   if (!words.length) {
-    const listed = () => db.records.where('[entity+sortName]').between(['patient', Dexie.minKey], ['patient', Dexie.maxKey]);
+    const listed = () =>
+      db.records.where('[entity+sortName]').between(['patient', Dexie.minKey], ['patient', Dexie.maxKey]);
     const [first, total] = await Promise.all([listed().limit(limit).toArray(), listed().count()]);
     return { matches: first.sort((a, b) => name(a).localeCompare(name(b))).map(view), total };
   }
   const matches = [];
-  await db.records.where('entity').equals('patient').each((row) => {
-    if (row.local?.voided_at || row.server?.voided_at) return;
-    if (words.every((word) => (row.search || '').includes(word))) matches.push(row);
-  });
+  await db.records
+    .where('entity')
+    .equals('patient')
+    .each((row) => {
+      if (row.local?.voided_at || row.server?.voided_at) return;
+      if (words.every((word) => (row.search || '').includes(word))) matches.push(row);
+    });
   matches.sort((a, b) => name(a).localeCompare(name(b)));
   return { matches: matches.slice(0, limit).map(view), total: matches.length };
 }
@@ -225,4 +266,50 @@ export async function searchPatients(db, query, limit = 50) {
 export function isQuotaError(error) {
   const names = [error?.name, error?.inner?.name];
   return names.includes('QuotaExceededError') || /quota/i.test(String(error?.message || ''));
+}
+
+// --- what the screens read ------------------------------------------------------------------------------
+
+/** One record as the person sees it, or null. */
+export async function getRecord(db, id) {
+  return view(await db.records.get(id));
+}
+
+/** The refused changes, oldest first. */
+export function refusedChanges(db) {
+  return db.failed.orderBy('seq').toArray();
+}
+
+/** The refused change of each record (the latest when a record has more than one). */
+export async function refusedByRecord(db) {
+  return new Map((await refusedChanges(db)).map((m) => [m.record_id, m]));
+}
+
+/** Conflicts not yet resolved, of one record or (without an id) of all. */
+export async function openConflicts(db, recordId = null) {
+  const rows = recordId
+    ? await db.conflicts.where('record_id').equals(recordId).toArray()
+    : await db.conflicts.toArray();
+  return rows.filter((c) => !c.resolved_at);
+}
+
+/** What the header counts: changes and chart openings waiting, refused changes, conflicts the person
+ * has not yet resolved, and when the device last synced. One read transaction, its requests in flight
+ * together (one transaction each was most of a save's time). */
+export function syncStats(db) {
+  return db.transaction('r', db.outbox, db.failed, db.conflicts, db.meta, async () => {
+    const [{ pending, openings }, failed, conflicts, lastSyncAt] = await Promise.all([
+      outboxCounts(db),
+      db.failed.count(),
+      db.conflicts.toArray(),
+      getMeta(db, 'lastSyncAt'),
+    ]);
+    return {
+      pending,
+      openings,
+      failed,
+      conflicts: conflicts.filter((c) => !c.resolved_at && !c.resolving).length,
+      lastSyncAt,
+    };
+  });
 }

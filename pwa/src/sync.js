@@ -42,8 +42,14 @@ async function send(url, options, csrf) {
   let detail = '';
   try {
     const body = await response.json();
-    detail = body.detail || Object.values(body.errors || {}).flat().join(' ');
-  } catch { /* not JSON */ }
+    detail =
+      body.detail ||
+      Object.values(body.errors || {})
+        .flat()
+        .join(' ');
+  } catch {
+    /* not JSON */
+  }
   if (response.status === 401) throw new SyncError('signed_out', detail);
   if (response.status === 403) throw new SyncError('refused', detail);
   if (response.status === 413) throw new SyncError('too_large', detail);
@@ -103,7 +109,7 @@ function pushBody(deviceId, queued, maxBytes) {
   const head = `{"device_id":${JSON.stringify(deviceId)},"mutations":[`;
   let size = ENCODER.encode(head).length + 2;
   const parts = [];
-  for (const { display, ...mutation } of queued) {
+  for (const { display: _display, ...mutation } of queued) {
     const json = JSON.stringify(mutation);
     size += ENCODER.encode(json).length + 1;
     if (parts.length && size > maxBytes) break;
@@ -185,7 +191,7 @@ async function pullPage(deviceId, csrf, cursor, limit, count) {
 }
 
 async function pull(db, deviceId, csrf, onProgress, limit = PULL_LIMIT) {
-  let cursor = await getMeta(db, 'cursor', 0);
+  const cursor = await getMeta(db, 'cursor', 0);
   let seen = cursor === 0 && (await db.records.count()) === 0 ? new Set() : null; // a fresh download
   let received = 0;
   let total = null; // from the first page's count; later pages are not counted (the server would read the rest of the log each time)
@@ -197,11 +203,10 @@ async function pull(db, deviceId, csrf, onProgress, limit = PULL_LIMIT) {
     const body = await page.body;
     if (body.reset) {
       await resetCopy(db);
-      cursor = 0;
       seen = null;
       received = 0;
       total = null;
-      next = pullPage(deviceId, csrf, cursor, limit, true);
+      next = pullPage(deviceId, csrf, 0, limit, true);
       continue;
     }
     // The next page downloads while this one is written (the server's cursor is already known).
@@ -211,7 +216,6 @@ async function pull(db, deviceId, csrf, onProgress, limit = PULL_LIMIT) {
     }
     await applyPullPage(db, body, seen);
     received += body.changes.length;
-    cursor = body.cursor;
     if (body.remaining != null) total = received + body.remaining;
     total = Math.max(total ?? received, received); // changes made meanwhile may outgrow the first count
     onProgress?.({ phase: 'pull', received, total: body.has_more ? total : received, hasMore: body.has_more });

@@ -37,14 +37,27 @@ function localDateTime(value) {
 
 function inputFor(field, value) {
   const common = { name: field.name, id: `f-${field.name}`, required: field.required, disabled: field.disabled };
-  if (field.type === 'textarea') return h('textarea', { ...common, rows: field.rows || 3, maxlength: field.max }, value ?? '');
+  if (field.type === 'textarea')
+    return h('textarea', { ...common, rows: field.rows || 3, maxlength: field.max }, value ?? '');
   if (field.type === 'select') {
-    return h('select', common, field.options.map((option) => h('option', { value: option, selected: option === value }, t(option))));
+    return h(
+      'select',
+      common,
+      field.options.map((option) => h('option', { value: option, selected: option === value }, t(option))),
+    );
   }
   if (field.type === 'datetime') return h('input', { ...common, type: 'datetime-local', value: localDateTime(value) });
   if (field.type === 'date') return h('input', { ...common, type: 'date', min: field.min, value: value ?? '' });
-  if (field.type === 'number') return h('input', { ...common, type: 'number', step: field.step || '1', inputmode: 'decimal', value: value ?? '' });
-  return h('input', { ...common, type: 'text', value: value ?? '', maxlength: field.max, pattern: field.pattern, inputmode: field.inputmode });
+  if (field.type === 'number')
+    return h('input', { ...common, type: 'number', step: field.step || '1', inputmode: 'decimal', value: value ?? '' });
+  return h('input', {
+    ...common,
+    type: 'text',
+    value: value ?? '',
+    maxlength: field.max,
+    pattern: field.pattern,
+    inputmode: field.inputmode,
+  });
 }
 
 function readValue(field, element) {
@@ -65,21 +78,46 @@ function same(field, a, b) {
  * A form over `fields`; `onSave(changed, reason)` gets only the fields that differ from `current`
  * (all of them when creating). A thrown error is shown in the form and the entry stays on screen.
  */
-export function form({ fields, current = {}, creating = false, reasonLabel = '', submitLabel, onSave, onCancel, name, standing = false }) {
+export function form({
+  fields,
+  current = {},
+  creating = false,
+  reasonLabel = '',
+  submitLabel,
+  onSave,
+  onCancel,
+  name,
+  standing = false,
+}) {
   const errors = h('div', { class: 'form-errors', role: 'alert' });
   const reason = reasonLabel ? h('input', { name: 'reason', id: 'f-reason', type: 'text', maxlength: 300 }) : null;
   const element = h(
     'form',
-    { class: 'record-form', dataset: standing ? { form: name || '', standing: '1' } : { form: name || '' }, novalidate: true },
+    {
+      class: 'record-form',
+      dataset: standing ? { form: name || '', standing: '1' } : { form: name || '' },
+      novalidate: true,
+    },
     fields.map((field) =>
-      h('label', { for: `f-${field.name}`, class: field.type === 'textarea' ? 'wide' : '' }, t(field.label || field.name), inputFor(field, current[field.name]))),
+      h(
+        'label',
+        { for: `f-${field.name}`, class: field.type === 'textarea' ? 'wide' : '' },
+        t(field.label || field.name),
+        inputFor(field, current[field.name]),
+      ),
+    ),
     reason && h('label', { for: 'f-reason', class: 'wide' }, reasonLabel, reason),
     errors,
-    h('div', { class: 'actions' },
+    h(
+      'div',
+      { class: 'actions' },
       h('button', { type: 'submit', class: 'primary' }, submitLabel || t('save')),
-      onCancel && h('button', { type: 'button', onclick: onCancel }, t('cancel'))),
+      onCancel && h('button', { type: 'button', onclick: onCancel }, t('cancel')),
+    ),
   );
-  element.addEventListener('input', () => { element.dataset.dirty = '1'; });
+  element.addEventListener('input', () => {
+    element.dataset.dirty = '1';
+  });
   element.addEventListener('submit', async (event) => {
     event.preventDefault();
     const changed = {};
@@ -89,7 +127,8 @@ export function form({ fields, current = {}, creating = false, reasonLabel = '',
       const input = element.elements.namedItem(field.name);
       const value = readValue(field, input);
       if (field.required && (value === null || value === '')) missing.push(t(field.label || field.name));
-      if (creating ? value !== null && value !== '' : !same(field, current[field.name], value)) changed[field.name] = value;
+      if (creating ? value !== null && value !== '' : !same(field, current[field.name], value))
+        changed[field.name] = value;
     }
     if (missing.length) {
       clear(errors, `${missing.join(', ')}: ${t('required')}`);
@@ -112,6 +151,11 @@ export function form({ fields, current = {}, creating = false, reasonLabel = '',
 const NON_FIELD = new Set(['non_field_errors', '__all__']); // DRF's and Django's names for errors of no one field
 
 export function showErrors(errors) {
-  return h('ul', { class: 'errors' }, Object.entries(errors || {}).map(([field, messages]) =>
-    h('li', {}, NON_FIELD.has(field) ? '' : `${t(field)}: `, [].concat(messages).join(' '))));
+  return h(
+    'ul',
+    { class: 'errors' },
+    Object.entries(errors || {}).map(([field, messages]) =>
+      h('li', {}, NON_FIELD.has(field) ? '' : `${t(field)}: `, [].concat(messages).join(' ')),
+    ),
+  );
 }

@@ -33,7 +33,8 @@ def _database_url() -> str:
 @pytest.fixture(scope="session")
 def pwa_dist(tmp_path_factory) -> Path:
     """A copy of the built app for the server, so a test can "deploy" a new version of it."""
-    built = ROOT / "pwa" / "dist"
+    # PWA_BUILT: an app built elsewhere (`PWA_OUT=... node build.mjs`), for engineers building side by side.
+    built = Path(os.environ.get("PWA_BUILT") or ROOT / "pwa" / "dist")
     if not (built / "sw.js").exists():
         pytest.fail("The app is not built: run `make pwa` (make test does).")
     copy = tmp_path_factory.mktemp("pwa") / "dist"
