@@ -1,5 +1,7 @@
-// The header: the clinic and the person, the screens, and the sync state in words (never "all synced"
-// while a change waits, was refused or is in conflict), with the language and logout.
+// The header: the clinic, where the device stands (online, ready to work offline, its changes in words:
+// never "all synced" while one waits, was refused or is in conflict), the screens, and a menu with the
+// person, the last sync, the language, the clinic's server pages and logout. On a phone it is two
+// short lines and the menu folds away; on a wide screen the menu is open beside them.
 import { app } from './app.js';
 import { lang, setLanguage, t } from './i18n.js';
 import { rerender } from './router.js';
@@ -7,55 +9,89 @@ import { logout } from './session.js';
 import { runSync } from './syncloop.js';
 import { clear, fmtTime, h } from './ui.js';
 
+const WIDE = '(min-width: 64rem)';
+
 export function renderBar() {
   const bar = document.getElementById('bar');
   if (!app.user) return clear(bar);
   const online = navigator.onLine && app.problem !== 'network';
   const { pending, failed, conflicts, lastSyncAt } = app.stats;
-  const progress = app.progress
-    ? h(
-        'div',
-        {
-          class: 'progress',
-          role: 'progressbar',
-          'aria-valuenow': app.progress.received,
-          'aria-valuemax': app.progress.total,
-        },
-        t('downloading', { n: app.progress.received, total: app.progress.total }),
-        h('progress', { value: app.progress.received, max: app.progress.total || 1 }),
-      )
-    : null;
+  const menuWasOpen = bar.querySelector('#menu')?.open;
   clear(
     bar,
     h(
       'div',
-      { class: 'brand' },
-      h('strong', {}, app.user.clinic_name || app.user.clinic),
-      h('span', { class: 'muted' }, ` · ${app.user.full_name || app.user.email} (${t(`role_${app.user.role}`)})`),
-    ),
-    h(
-      'nav',
-      {},
-      h('a', { href: '#/' }, t('patients')),
+      { class: 'bar-line' },
+      h('strong', { class: 'brand' }, app.user.clinic_name || app.user.clinic),
       h(
-        'a',
-        { href: '#/sync' },
-        t('sync_panel'),
-        failed || conflicts ? h('span', { class: 'badge bad', id: 'attention' }, String(failed + conflicts)) : null,
+        'div',
+        {
+          class: 'sync-state',
+          id: 'sync-state',
+          dataset: { online: online ? '1' : '0', pending: String(pending), syncing: app.syncing ? '1' : '0' },
+        },
+        h('span', { class: `dot ${online ? 'on' : 'off'}`, id: 'online-state' }, online ? t('online') : t('offline')),
+        // What needs the person links to where they act on it.
+        failed || conflicts
+          ? h('a', { id: 'pending-count', class: 'attention', href: '#/sync' }, syncState(pending, failed, conflicts))
+          : h('span', { id: 'pending-count' }, syncState(pending, failed, conflicts)),
+        offlineState(lastSyncAt),
       ),
     ),
     h(
       'div',
-      {
-        class: 'sync-state',
-        id: 'sync-state',
-        dataset: { online: online ? '1' : '0', pending: String(pending), syncing: app.syncing ? '1' : '0' },
-      },
-      h('span', { class: `dot ${online ? 'on' : 'off'}`, id: 'online-state' }, online ? t('online') : t('offline')),
-      // What needs the person links to where they act on it.
-      failed || conflicts
-        ? h('a', { id: 'pending-count', class: 'attention', href: '#/sync' }, syncState(pending, failed, conflicts))
-        : h('span', { id: 'pending-count' }, syncState(pending, failed, conflicts)),
+      { class: 'bar-line' },
+      h(
+        'nav',
+        {},
+        h('a', { href: '#/' }, t('patients')),
+        h(
+          'a',
+          { href: '#/sync' },
+          t('sync_panel'),
+          failed || conflicts ? h('span', { class: 'badge bad', id: 'attention' }, String(failed + conflicts)) : null,
+        ),
+      ),
+      menu(lastSyncAt, menuWasOpen ?? window.matchMedia(WIDE).matches),
+    ),
+    app.progress
+      ? h(
+          'div',
+          {
+            class: 'progress',
+            role: 'progressbar',
+            'aria-valuenow': app.progress.received,
+            'aria-valuemax': app.progress.total,
+          },
+          t('downloading', { n: app.progress.received, total: app.progress.total }),
+          h('progress', { value: app.progress.received, max: app.progress.total || 1 }),
+        )
+      : null,
+  );
+}
+
+/** Whether this device holds what it needs to work with no connection: the app's files (the service
+ * worker controls the page) and a first full download of the clinic's records. */
+function offlineState(lastSyncAt) {
+  const ready = Boolean(navigator.serviceWorker?.controller) && Boolean(lastSyncAt);
+  return h(
+    'span',
+    { id: 'offline-ready', class: ready ? 'ready' : 'muted', dataset: { ready: ready ? '1' : '0' } },
+    ready ? t('offline_ready') : t('offline_preparing'),
+  );
+}
+
+function menu(lastSyncAt, open) {
+  const links = app.user.links || {};
+  const serverPage = (key, label) => (links[key] ? h('a', { href: links[key], class: 'menu-link' }, t(label)) : null);
+  return h(
+    'details',
+    { id: 'menu', class: 'menu', open },
+    h('summary', {}, t('menu')),
+    h(
+      'div',
+      { class: 'menu-body' },
+      h('span', { class: 'who' }, `${app.user.full_name || app.user.email} · ${t(`role_${app.user.role}`)}`),
       h(
         'span',
         { class: 'muted', id: 'last-sync' },
@@ -76,9 +112,12 @@ export function renderBar() {
         h('option', { value: 'id', selected: lang() === 'id' }, 'Bahasa Indonesia'),
         h('option', { value: 'en', selected: lang() === 'en' }, 'English'),
       ),
+      serverPage('staff', 'link_staff'),
+      serverPage('two_factor', 'link_two_factor'),
+      serverPage('password', 'link_password'),
+      serverPage('home', 'link_home'),
       h('button', { type: 'button', id: 'logout', onclick: logout }, t('logout')),
     ),
-    progress,
   );
 }
 

@@ -65,6 +65,16 @@ async function start() {
   if (!installed) firstSync.finally(install);
 }
 
+/** The field being typed in stays above a phone's keyboard: when the keyboard opens (the visual
+ * viewport shrinks), the focused field is brought back into view. */
+function keepFocusAboveKeyboard() {
+  window.visualViewport?.addEventListener('resize', () => {
+    const field = document.activeElement;
+    if (field?.matches('input, textarea, select')) field.scrollIntoView({ block: 'nearest' });
+  });
+}
+
+keepFocusAboveKeyboard();
 app.runSync = runSync;
 app.save = save; // the screens' one write path (records + outbox in one transaction)
 app.randomId = randomId;

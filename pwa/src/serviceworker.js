@@ -1,6 +1,7 @@
 // The service worker: registered for offline use, an update offered as "reload" (never while a form is
 // being filled in), and the worker's background sync asking this page to sync.
 import { app, notice } from './app.js';
+import { renderBar } from './header.js';
 import { t } from './i18n.js';
 import { busy } from './router.js';
 import { runSync } from './syncloop.js';
@@ -37,6 +38,7 @@ export async function registerServiceWorker() {
   });
   navigator.serviceWorker.addEventListener('controllerchange', () => {
     if (app.reloading) window.location.reload();
+    else renderBar(); // the first worker took this page: the device is ready offline
   });
   navigator.serviceWorker.addEventListener('message', (event) => {
     if (event.data?.type === 'SYNC_NOW') runSync();

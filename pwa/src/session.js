@@ -44,6 +44,7 @@ export async function identify() {
       role: me.role,
       clinic: me.clinic,
       clinic_name: me.clinic_name,
+      links: me.links || {}, // the clinic's server pages this person may open (staff, two-factor...)
     };
     localStorage.setItem('emr.user', JSON.stringify(user));
     return user;

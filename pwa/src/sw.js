@@ -22,6 +22,12 @@ self.addEventListener('fetch', (event) => {
   event.respondWith(matchPrecache(key).then((cached) => cached || fetch(request)));
 });
 
+// The first worker takes the page that installed it at once, so a device works offline from its
+// first visit, without a reload. An update is different: it waits for the person's "reload".
+self.addEventListener('activate', (event) => {
+  event.waitUntil(self.clients.claim());
+});
+
 self.addEventListener('message', (event) => {
   if (event.data?.type === 'SKIP_WAITING') self.skipWaiting();
 });

@@ -51,6 +51,13 @@ export async function runSync() {
   }
   app.syncing = true;
   renderBar();
+  // The screen is redrawn after a run only if the run changed the store: an offline attempt every few
+  // seconds must not replace the buttons under a person's finger.
+  let changed = false;
+  const onProgress = (progress) => {
+    if (progress.phase === 'push' || progress.received) changed = true;
+    onSyncProgress(progress);
+  };
   try {
     if (
       !app.meFresh &&
@@ -63,7 +70,7 @@ export async function runSync() {
     await syncOnce(app.db, {
       deviceId: app.deviceId,
       csrf: app.csrf,
-      onProgress: onSyncProgress,
+      onProgress,
       batchSize: app.batchSize,
       batchBytes: app.batchBytes,
       pullLimit: app.pullLimit,
@@ -78,7 +85,7 @@ export async function runSync() {
     app.syncing = false;
     app.progress = null;
     await refreshStats();
-    rerender();
+    if (changed) rerender();
     if (app.again) {
       app.again = false;
       scheduleSync(50);
