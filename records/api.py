@@ -299,8 +299,13 @@ class AuditApi(APIView):
 
 class Icd10SearchApi(APIView):
     @extend_schema(
-        summary="Search WHO ICD-10 (2019) by code or words",
-        parameters=[OpenApiParameter("q", str, required=True), DEVICE_HEADER],
+        summary="Search ICD-10 (WHO 2019 and the 2010 codes Indonesia uses) by code or words, Indonesian or English",
+        parameters=[
+            OpenApiParameter(
+                "q", str, required=True, description="A code's beginning (j06, A09.0) or words (demam, ISPA, typhoid)."
+            ),
+            DEVICE_HEADER,
+        ],
         responses=Icd10Output(many=True),
     )
     def get(self, request: Request) -> Response:

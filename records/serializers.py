@@ -251,5 +251,8 @@ class ChartAccessOutput(serializers.Serializer):
 
 
 class Icd10Output(serializers.Serializer):
-    code = serializers.CharField()
-    title = serializers.CharField()
+    code = serializers.CharField(help_text="Dotted, as clinicians write it: J06.9.")
+    title = serializers.CharField(help_text="WHO's English title (the 2010 edition's for a code 2019 dropped, as A90).")
+    title_id = serializers.CharField(
+        allow_null=True, help_text="The Indonesian title, for the commonest diagnoses; null for the others."
+    )

@@ -1,24 +1,25 @@
-// ICD-10 (WHO 2019) search on the device: the table ships with the app (precached), so diagnosis
-// search works offline. Same rules as the server: code prefix first, then every word in the title.
-let table = null;
+// ICD-10 search on the device: the table (WHO 2019, the 2010 codes Indonesia still uses, Indonesian titles
+// and search words) ships with the app, precached, so diagnosis search works offline. The rules are the
+// server's (icd10search.js); the titles come in the app's language.
+import { lang } from './i18n.js';
+import { buildIndex, searchIndex, wordsOf } from './icd10search.js';
+
+let index = null;
 
 async function load() {
-  if (!table) {
-    // eslint-disable-next-line no-undef
-    const rows = await (await fetch(ICD10_URL)).json();
-    table = rows.map(([code, title]) => ({ code, title, key: code.replace('.', ''), text: `${code} ${code.replace('.', '')} ${title}`.toLowerCase() }));
-  }
-  return table;
+  if (!index) index = buildIndex(await (await fetch(ICD10_URL)).json());
+  return index;
 }
 
+/** Up to `limit` codes for the query, each {code, title, title_en, title_id}: `title` is the Indonesian
+ * title when the app speaks Indonesian and the code has one, the English (WHO) title otherwise. */
 export async function searchIcd10(query, limit = 12) {
-  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  if (!words.length) return [];
-  const entries = await load();
-  const key = /^[a-z]\d/i.test(query.trim()) ? query.toUpperCase().replace(/[^A-Z0-9]/g, '') : '';
-  const byCode = key ? entries.filter((entry) => entry.key.startsWith(key)) : [];
-  if (byCode.length >= limit) return byCode.slice(0, limit);
-  const seen = new Set(byCode.map((entry) => entry.code));
-  const byWords = entries.filter((entry) => !seen.has(entry.code) && words.every((word) => entry.text.includes(word)));
-  return [...byCode, ...byWords].slice(0, limit);
+  if (!wordsOf(query).length) return [];
+  const indonesian = lang() === 'id';
+  return searchIndex(await load(), query, limit).map((entry) => ({
+    code: entry.code,
+    title: (indonesian && entry.titleId) || entry.title,
+    title_en: entry.title,
+    title_id: entry.titleId,
+  }));
 }

@@ -65,7 +65,8 @@ def run() -> None:
     charts = [timed(f"/api/patients/{rng.choice(patients)[0]}/chart/") for _ in range(SAMPLES)]
     print(f"Chart read (all visits with vitals, diagnoses, prescriptions; logged): {_percentiles(charts)}")
     icd = []
-    for query in ["J06", "fever", "diabetes", "hypertension", "I10", "typhoid", "acute upper resp"] * 20:
+    english = ["J06", "fever", "diabetes", "hypertension", "I10", "typhoid", "acute upper resp"]
+    for query in [*english, "demam", "ISPA", "darah tinggi", "batuk pilek"] * 20:
         begin = time.perf_counter()
         icd10.search(query)
         icd.append(time.perf_counter() - begin)

@@ -68,7 +68,11 @@ def test_diagnosis_is_checked_against_icd10_and_gets_its_title(api, visit):
 def test_icd10_search_by_code_and_words(api):
     client = api(Role.DOCTOR)
     by_code = client.get("/api/icd10/", q="I10").json()
-    assert by_code[0] == {"code": "I10", "title": "Essential (primary) hypertension"}
+    assert by_code[0] == {
+        "code": "I10",
+        "title": "Essential (primary) hypertension",
+        "title_id": "Hipertensi esensial (primer)",
+    }
     by_words = client.get("/api/icd10/", q="typhoid fever").json()
     assert "A01.0" in [entry["code"] for entry in by_words]
     assert client.get("/api/icd10/", q="").json() == []
