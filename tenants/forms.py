@@ -13,7 +13,13 @@ class ClinicSignupForm(forms.Form):
     subdomain = forms.CharField(
         label=_("Web address"),
         max_length=30,
-        help_text=format_lazy(_("Your clinic's web address: <address>.{domain}"), domain=settings.PLATFORM_DOMAIN),
+        help_text=format_lazy(
+            _(
+                "Your clinic's web address is this name followed by .{domain} (for example sehat.{domain}). "
+                "Letters, digits and hyphens."
+            ),
+            domain=settings.PLATFORM_DOMAIN,
+        ),
     )
     owner_name = forms.CharField(label=_("Your full name"), max_length=150)
     owner_email = forms.EmailField(label=_("Your email address"))

@@ -39,6 +39,7 @@ from schemathesis.config import SchemathesisConfig
 from records import services
 from sync import services as sync_services
 from tenants.accounts.models import Role
+from tenants.models import Clinic
 from tests.conftest import ClinicFixture, login
 from tests.records.conftest import actor
 
@@ -190,6 +191,7 @@ class Reply:
     failing: str = ""  # a function that fails as the database does when it is away
     signed_in: bool = True
     csrf: bool = True
+    suspended: bool = False  # the clinic suspended after signing in
 
 
 REPLIES = {
@@ -228,6 +230,14 @@ REPLIES = {
     ),
     "no CSRF token (sync)": Reply("POST", "/api/sync/push", 403, {"body": {}}, {}, csrf=False),
     "a revoked device": Reply("GET", "/api/sync/pull", 403, {"query": {"device_id": REVOKED_DEVICE}}, {}),
+    "a suspended clinic (me)": Reply("GET", "/api/me/", 403, {}, {}, suspended=True),
+    "a suspended clinic (REST)": Reply("GET", "/api/patients/", 403, {}, {}, suspended=True),
+    "a suspended clinic (sync pull)": Reply(
+        "GET", "/api/sync/pull", 403, {"query": {"device_id": KNOWN_DEVICE}}, {}, suspended=True
+    ),
+    "a suspended clinic (sync push)": Reply(
+        "POST", "/api/sync/push", 403, {"body": {"device_id": KNOWN_DEVICE, "mutations": []}}, {}, suspended=True
+    ),
 }
 
 
@@ -235,6 +245,8 @@ REPLIES = {
 def test_replies_out_of_the_generators_reach_are_in_the_schema(alpha, reply: Reply) -> None:
     make_known_records(alpha)
     browser = sign_in(alpha, Role.DOCTOR)
+    if reply.suspended:
+        Clinic.objects.filter(pk=alpha.clinic.pk).update(status=Clinic.Status.SUSPENDED)
     client = browser.client if reply.signed_in else werkzeug.Client(clinic_app)
     headers = {name: value for name, value in browser.headers.items() if reply.csrf or name != "X-CSRFToken"}
     case = schema[reply.path][reply.method].Case(**reply.case)

@@ -43,6 +43,7 @@ def test_invitation_email_link_lets_the_person_join_with_the_role(alpha):
         path, {"full_name": "Ns. Maya Sari", "password1": "s3cret-pass-26", "password2": "s3cret-pass-26"}
     )
     assert joined.status_code == 302
+    assert joined["Location"] == "/app/"  # like signing in, joining lands in the clinic app
     assert visitor.get("/api/me/").json()["role"] == "nurse"
     user = user_in(alpha, "maya@alpha.test")
     assert user.full_name == "Ns. Maya Sari"

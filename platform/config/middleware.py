@@ -7,10 +7,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import gettext as _
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from config.sentry import tag_clinic
+from config.suspension import support_contact, suspended_answer
 
 
 class ClinicMiddleware(TenantMainMiddleware):
@@ -34,9 +34,11 @@ def is_api_path(path: str) -> bool:
 
 
 class SuspendedClinicMiddleware:
-    """A suspended clinic's pages show a notice and its API and sync refuse; its data is untouched."""
+    """A suspended clinic's pages say so (naming the clinic and whom to contact) and its API and sync
+    refuse with `403 {"code": "clinic_suspended", ...}`; its data is untouched. Signing out still works,
+    so a shared device can be left signed out."""
 
-    allowed_prefixes = ("/static/", "/healthz", "/i18n/")
+    allowed_prefixes = ("/static/", "/healthz", "/i18n/", "/favicon.ico", "/accounts/logout/")
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -47,10 +49,10 @@ class SuspendedClinicMiddleware:
             return self.get_response(request)
         if request.path.startswith(self.allowed_prefixes):
             return self.get_response(request)
-        message = _("This clinic's account is suspended. Its records are kept safe; please contact the platform.")
         if is_api_path(request.path):
-            return JsonResponse({"error": "clinic_suspended", "detail": message}, status=403)
-        return render(request, "clinic_suspended.html", {"message": message}, status=403)
+            return JsonResponse(suspended_answer(tenant.name), status=403)
+        context = {"clinic_name": tenant.name, "contact": support_contact()}
+        return render(request, "clinic_suspended.html", context, status=403)
 
 
 class JsonGZipMiddleware(GZipMiddleware):

@@ -6,7 +6,8 @@ by what the operation takes, unless the view declared that status itself:
 
 - 400 `{"errors": {field: messages}}` when it takes a body or any query or header parameter;
 - 403 `{"detail", "error"?}` always (not signed in, another role's operation, a failed CSRF check, a
-  suspended clinic, two-factor authentication not set up);
+  suspended clinic, two-factor authentication not set up); a suspended clinic adds `code`,
+  `clinic_name` and `contact` (config/suspension.py);
 - 404 `{"detail"}` when its path names something, or its list is paged (a page past the end);
 - 409 `{"detail", "version"?}` on a PATCH (a stale version) and on a create (a client-made id taken);
 - 413 `{"error": "too_large", ...}` on every POST, PUT and PATCH (a body over the size limit);
@@ -47,13 +48,25 @@ class DetailOutput(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class SupportContactOutput(serializers.Serializer):
+    email = serializers.CharField(help_text="The platform's support address (SUPPORT_EMAIL).")
+    phone = serializers.CharField(allow_null=True, help_text="The platform's support phone (SUPPORT_PHONE), if any.")
+
+
 class ForbiddenOutput(serializers.Serializer):
-    detail = serializers.CharField()
+    detail = serializers.CharField(help_text="What happened, in the request's language.")
     error = serializers.ChoiceField(
         ["clinic_suspended", "two_factor_required"],
         required=False,
         help_text="Set when the whole clinic's API is closed to this person (config/middleware.py, tenants).",
     )
+    code = serializers.ChoiceField(
+        ["clinic_suspended"],
+        required=False,
+        help_text="The clinic is suspended (not a signed-out session): `clinic_name` and `contact` come with it.",
+    )
+    clinic_name = serializers.CharField(required=False, help_text="With clinic_suspended: the clinic's name.")
+    contact = SupportContactOutput(required=False, help_text="With clinic_suspended: whom to contact.")
 
 
 class ConflictOutput(serializers.Serializer):
@@ -74,7 +87,7 @@ class UnavailableOutput(serializers.Serializer):
 
 DESCRIPTIONS = {
     "400": "The request cannot be taken as sent: what to correct, by field.",
-    "403": "Not signed in at this clinic, or the role may not do this.",
+    "403": "Not signed in at this clinic, the role may not do this, or the clinic is suspended.",
     "404": "Nothing of that id at this clinic (or a page past the end).",
     "409": "The record changed since the version sent, or a record with this id exists.",
     "413": "The body is over the size limit; nothing was read.",

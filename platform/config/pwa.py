@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 PRECOMPRESSED = (("br", ".br"), ("gzip", ".gz"))  # preferred first
+FAVICON = "icons/icon-192.png"
 
 
 def _file(request: HttpRequest, relative: str, cache_control: str) -> HttpResponse:
@@ -94,6 +95,14 @@ def asset(request: HttpRequest, path: str) -> HttpResponse:
 @require_GET
 def icon(request: HttpRequest, path: str) -> HttpResponse:
     return _file(request, f"icons/{path}", "public, max-age=86400")
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The app's icon at /favicon.ico, on the apex and every clinic's host (browsers ask for it)."""
+    if not (Path(settings.PWA_DIST) / FAVICON).is_file():
+        raise Http404
+    return _file(request, FAVICON, "public, max-age=86400")
 
 
 @require_GET

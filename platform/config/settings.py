@@ -141,7 +141,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "home"
+# Clinic staff land in the clinic app after signing in (a safe `next` wins); operators, on the apex,
+# land on the console (tenants/accounts/adapter.py).
+LOGIN_REDIRECT_URL = "pwa"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 
 ACCOUNT_ADAPTER = "tenants.accounts.adapter.AccountAdapter"
@@ -205,6 +207,9 @@ LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
 LOCALE_PATHS = [PLATFORM_DIR / "locale"]
 USE_I18N = True
+# Dates on pages and in emails in the person's language, never the ambiguous US 12/07/2026
+# (config/formats/: "7 Desember 2026" in Indonesian, "7 December 2026" in English).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Jakarta"
 USE_TZ = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
@@ -237,6 +242,10 @@ if env_str("EMAIL_HOST", required_in_production=True):
 else:
     EMAIL_BACKEND = env_str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 
+# --- Support: whom a clinic's staff contact (a suspended clinic's page and API answer name it) ------
+SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", default=f"support@{PLATFORM_DOMAIN}")
+SUPPORT_PHONE = env_str("SUPPORT_PHONE")
+
 # --- API ---------------------------------------------------------------------------------------------
 # The largest request body taken (413 above it). The app sends push batches of at most 256 KiB, and
 # one mutation with every text field full is under 300 KB, so an honest device never reaches it.
@@ -262,6 +271,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PushStatusEnum": "sync.api.PUSH_STATUSES",
         "VisitStatusEnum": "records.models.Visit.Status",
+        "SuspendedCodeEnum": ["clinic_suspended"],
     },
 }
 

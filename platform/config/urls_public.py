@@ -4,6 +4,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from config import pwa
 from config.views import email_management_disabled, healthz
 from tenants import views as tenant_views
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", pwa.favicon, name="favicon"),
 ]
 
 handler500 = "config.resilience.server_error"

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", include("records.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", pwa.favicon, name="favicon"),
     path("app/", pwa.shell, name="pwa"),
     path("app/index.html", pwa.shell),
     path("app/sw.js", pwa.service_worker, name="pwa_sw"),

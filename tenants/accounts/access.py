@@ -6,8 +6,9 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
-from tenants.accounts.models import Role
+from tenants.accounts.models import Role, User
 
 
 def clinic_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -32,3 +33,13 @@ def owner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def server_pages(user: User) -> dict[str, str]:
+    """The clinic's server pages this person may open, by name (for the app's links to them)."""
+    pages = {"home": reverse("home")}
+    if user.role == Role.OWNER:
+        pages["staff"] = reverse("staff")  # staff, invitations and the clinic's security settings
+    pages["two_factor"] = reverse("mfa_index")
+    pages["password"] = reverse("account_change_password")
+    return pages

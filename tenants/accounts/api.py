@@ -1,4 +1,4 @@
-"""JSON API about the signed-in person: who they are, their role and their clinic."""
+"""JSON API about the signed-in person: who they are, their role, their clinic and its pages for them."""
 
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import extend_schema
@@ -7,9 +7,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tenants.accounts.access import server_pages
+
 
 class MeApi(APIView):
     class OutputSerializer(serializers.Serializer):
+        class MeLinksSerializer(serializers.Serializer):
+            home = serializers.CharField(help_text="The clinic's home page on the server.")
+            staff = serializers.CharField(
+                required=False, help_text="Owners only: staff, invitations and the clinic's security settings."
+            )
+            two_factor = serializers.CharField(help_text="Two-factor authentication (TOTP, recovery codes).")
+            password = serializers.CharField(help_text="Changing one's password.")
+
         id = serializers.IntegerField()
         email = serializers.EmailField()
         full_name = serializers.CharField()
@@ -17,6 +27,7 @@ class MeApi(APIView):
         clinic = serializers.CharField()
         clinic_name = serializers.CharField()
         csrf_token = serializers.CharField(help_text="For the X-CSRFToken header of the app's writes.")
+        links = MeLinksSerializer(help_text="The server pages this person may open (paths on this host), by name.")
 
     @extend_schema(responses=OutputSerializer, summary="The signed-in staff member and their clinic")
     def get(self, request: Request) -> Response:
@@ -29,5 +40,6 @@ class MeApi(APIView):
             "clinic": request.tenant.subdomain,
             "clinic_name": request.tenant.name,
             "csrf_token": get_token(request),
+            "links": server_pages(user),
         }
         return Response(self.OutputSerializer(data).data)

@@ -20,7 +20,7 @@ def _two_factor_required(tenant: Clinic, user: object) -> bool:
 
 
 class RequireTwoFactorMiddleware:
-    exempt_prefixes = ("/accounts/", "/static/", "/i18n/", "/healthz")
+    exempt_prefixes = ("/accounts/", "/static/", "/i18n/", "/healthz", "/favicon.ico")
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -3,6 +3,7 @@
 import logging
 import smtplib
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
@@ -99,7 +100,6 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             add_validation_error(form, exc, field_map={"password": "password1"})
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Welcome to %(clinic)s.") % {"clinic": request.tenant.name})
-            return redirect("home")
+            return redirect(settings.LOGIN_REDIRECT_URL)  # the clinic app, where signing in lands
     status = 400 if form.errors else 200
     return render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation}, status=status)

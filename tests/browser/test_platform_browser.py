@@ -1,4 +1,4 @@
-"""In Chromium: sign up a clinic, land on its subdomain, sign in; language; unknown clinic; console."""
+"""In Chromium: sign up a clinic, land on its subdomain, sign in to its app; language; unknown clinic; console."""
 
 import re
 
@@ -34,9 +34,14 @@ def test_signup_lands_on_the_new_subdomain_and_the_owner_signs_in(page, live_url
     page.get_by_label("Email").fill("andi@browser.test")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url(re.compile(r"^http://browser-sehat\.localhost:\d+/$"))
+    page.wait_for_url(re.compile(r"^http://browser-sehat\.localhost:\d+/app/"))  # sign-in lands in the app
+    clinic = live_url.format("browser-sehat.")
+    page.goto(clinic + "/")  # the clinic's home page stays reachable
     assert "Klinik Browser Sehat" in page.locator(".brand").inner_text()
-    assert "Welcome, dr." in page.content()
+    assert "Welcome, dr. Andi Pratama" in page.content()
+    page.goto(clinic + "/accounts/password/change/")
+    page.locator("#nav-app").click()  # every server page leads back to the app
+    page.wait_for_url(re.compile(r"^http://browser-sehat\.localhost:\d+/app/"))
 
 
 def test_taken_subdomain_shows_a_form_error_in_the_browser(page, live_url):

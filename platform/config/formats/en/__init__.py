@@ -1,0 +1,1 @@
+"""English date formats, as read in Indonesia."""
