@@ -139,6 +139,13 @@ _ERROR = inline_serializer(
             help_text="Absent on a 403 for what the role may not do, or for a failed CSRF check.",
         ),
         "detail": serializers.CharField(),
+        "code": serializers.CharField(
+            required=False, help_text="clinic_suspended: the app says so by name (never 'signed out')."
+        ),
+        "clinic_name": serializers.CharField(required=False, help_text="The suspended clinic's name."),
+        "contact": serializers.DictField(
+            required=False, help_text="Whom a suspended clinic's staff contact: email, and phone or null."
+        ),
     },
 )
 _TOO_LARGE = inline_serializer(

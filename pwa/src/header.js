@@ -15,6 +15,7 @@ export function renderBar() {
   const bar = document.getElementById('bar');
   if (!app.user) return clear(bar);
   const online = navigator.onLine && app.problem !== 'network';
+  const suspended = app.problem === 'suspended';
   const { pending, failed, conflicts, lastSyncAt } = app.stats;
   const menuWasOpen = bar.querySelector('#menu')?.open;
   clear(
@@ -30,7 +31,11 @@ export function renderBar() {
           id: 'sync-state',
           dataset: { online: online ? '1' : '0', pending: String(pending), syncing: app.syncing ? '1' : '0' },
         },
-        h('span', { class: `dot ${online ? 'on' : 'off'}`, id: 'online-state' }, online ? t('online') : t('offline')),
+        h(
+          'span',
+          { class: `dot ${online && !suspended ? 'on' : 'off'}`, id: 'online-state' },
+          suspended ? t('suspended_short') : online ? t('online') : t('offline'),
+        ),
         // What needs the person links to where they act on it.
         failed || conflicts
           ? h('a', { id: 'pending-count', class: 'attention', href: '#/sync' }, syncState(pending, failed, conflicts))

@@ -19,6 +19,12 @@ export function showSignedOut() {
   notice('session', t('signed_out'), h('a', { href: loginUrl(), class: 'button' }, t('sign_in')));
 }
 
+/** One notice naming the clinic, saying nothing was lost and whom to contact (the server's words). */
+export function showSuspended(error) {
+  app.problem = 'suspended';
+  notice('session', error.message || t('suspended', { clinic: error.clinicName || '' }));
+}
+
 function loginUrl() {
   return `/accounts/login/?next=${encodeURIComponent('/app/')}`;
 }
@@ -48,8 +54,9 @@ export async function identify() {
     };
     localStorage.setItem('emr.user', JSON.stringify(user));
     return user;
-  } catch {
-    return cached; // offline: the last person who signed in on this device, at this clinic
+  } catch (error) {
+    if (error?.kind === 'suspended') showSuspended(error);
+    return cached; // offline or suspended: the last person who signed in on this device, at this clinic
   }
 }
 

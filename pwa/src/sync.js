@@ -12,7 +12,7 @@ const FINAL = new Set(['applied', 'merged', 'conflict', 'rejected', 'duplicate']
 export class SyncError extends Error {
   constructor(kind, message) {
     super(message);
-    this.kind = kind; // network | signed_out | refused | server | gap (message: the seq expected) | too_large | bad_request
+    this.kind = kind; // network | signed_out | suspended | refused | server | gap (message: the seq expected) | too_large | bad_request
   }
 }
 
@@ -21,9 +21,25 @@ export class SyncError extends Error {
  * service worker. */
 export async function whoIsSignedIn() {
   const response = await fetch('/api/me/', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  if (response.status === 403) await throwIfSuspended(response);
   if (response.status === 401 || response.status === 403) return null;
   if (!response.ok) throw new Error(`me: ${response.status}`);
   return response.json();
+}
+
+/** A clinic suspended on the platform answers every API call 403 `{"code": "clinic_suspended",
+ * "clinic_name", "detail"}`: said as such, never as "signed out" (the person can do nothing by signing
+ * in again, and nothing on the device is lost). */
+async function throwIfSuspended(response) {
+  const body = await response
+    .clone()
+    .json()
+    .catch(() => null);
+  if (body?.code === 'clinic_suspended') {
+    const error = new SyncError('suspended', body.detail || '');
+    error.clinicName = body.clinic_name;
+    throw error;
+  }
 }
 
 /** The server's response once its headers are in (a SyncError for any answer but 2xx). */
@@ -39,6 +55,7 @@ async function send(url, options, csrf) {
     throw new SyncError('network', String(error?.message || error));
   }
   if (response.ok) return response;
+  if (response.status === 403) await throwIfSuspended(response);
   let detail = '';
   try {
     const body = await response.json();
@@ -77,6 +94,7 @@ async function applyPushResults(db, batch, results) {
       if (!changesRecord(mutation)) continue; // a chart opening; one refused is dropped (nobody could act on it)
       if (mutation.entity === 'conflict') {
         if (status === 'rejected') await db.failed.put({ ...mutation, errors: result.errors || {} });
+        else await closeDecided(db, mutation, touched);
         continue;
       }
       if (!touched.has(mutation.record_id)) touched.set(mutation.record_id, await db.records.get(mutation.record_id));
@@ -98,6 +116,25 @@ async function applyPushResults(db, batch, results) {
     }
     await db.records.bulkPut(rows);
   });
+}
+
+/** A conflict decision the server applied: every open conflict of that field closed, and the value in
+ * the record's server copy, so no screen offers the decision again or shows the old value before the
+ * pull brings the server's own copies. */
+async function closeDecided(db, mutation, touched) {
+  const decided = await db.conflicts.get(mutation.record_id);
+  if (!decided) return;
+  const value = mutation.fields.value;
+  const resolvedAt = new Date().toISOString();
+  const open = await db.conflicts
+    .where('record_id')
+    .equals(decided.record_id)
+    .filter((c) => c.field === decided.field && !c.resolved_at)
+    .toArray();
+  await db.conflicts.bulkPut(open.map((c) => ({ ...c, resolved_at: resolvedAt, resolved_value: value })));
+  if (!touched.has(decided.record_id)) touched.set(decided.record_id, await db.records.get(decided.record_id));
+  const row = touched.get(decided.record_id);
+  if (row) row.server = { ...(row.server || {}), [decided.field]: value };
 }
 
 const ENCODER = new TextEncoder();

@@ -5,7 +5,7 @@ import { app, notice } from './app.js';
 import { renderBar } from './header.js';
 import { t } from './i18n.js';
 import { rerender } from './router.js';
-import { fetchMe, showSignedOut } from './session.js';
+import { fetchMe, showSignedOut, showSuspended } from './session.js';
 import { isQuotaError, syncStats, writeChanges } from './store.js';
 import { SyncError, syncOnce } from './sync.js';
 
@@ -106,6 +106,12 @@ function handleSyncError(error) {
   if (kind === 'signed_out') {
     app.meFresh = false;
     showSignedOut();
+    return;
+  }
+  if (kind === 'suspended') {
+    app.meFresh = false;
+    showSuspended(error);
+    scheduleSync(60000); // a suspension is lifted by the platform's people, not in seconds
     return;
   }
   if (kind === 'refused') {

@@ -3,15 +3,22 @@ device is ready to work offline, and from then on the app opens and saves with n
 
 import pytest
 
-from tests.browser.test_offline_sync import base_url, gamma, sign_in, wait_synced  # noqa: F401
+from tests.browser.test_offline_sync import base_url, sign_in, wait_synced
+from tests.conftest import _make_clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
-def test_the_first_load_is_controlled_at_once_and_works_offline_without_a_reload(browser, live_url, gamma):
+@pytest.fixture(scope="session")
+def firstload(platform_world, django_db_blocker):
+    with django_db_blocker.unblock():
+        return _make_clinic("pwafirst", "Klinik Pertama")
+
+
+def test_the_first_load_is_controlled_at_once_and_works_offline_without_a_reload(browser, live_url, firstload):
     context = browser.new_context(locale="id-ID", viewport={"width": 390, "height": 844}, service_workers="allow")
     context.set_default_timeout(20_000)
-    page = sign_in(context, base_url(live_url, gamma), gamma.email("nurse"))
+    page = sign_in(context, base_url(live_url, firstload), firstload.email("nurse"))
     navigations = page.evaluate("performance.getEntriesByType('navigation').length")
     # No reload: the worker installed after the first sync claims this very page.
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
