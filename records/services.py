@@ -298,7 +298,7 @@ def _assign_medical_record_number(patient: Patient) -> None:
 def _prepare_diagnosis(diagnosis: Diagnosis) -> None:
     entry = icd10.lookup(diagnosis.code or "")
     if entry is None:
-        raise ValidationError({"code": [_("This is not a WHO ICD-10 (2019) diagnosis code.")]})
+        raise ValidationError({"code": [_("This is not an ICD-10 diagnosis code (WHO 2019 or the 2010 edition).")]})
     diagnosis.code, diagnosis.title = entry.code, entry.title
 
 
