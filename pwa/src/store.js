@@ -160,12 +160,24 @@ function enqueue(db, tables, entry, alsoWrite = async () => {}) {
   });
 }
 
-export function resolveConflict(db, conflict, value) {
+/** Keep `value` for a conflicted field (one of `openConflicts`; the server closes every open conflict
+ * of the field with it; `reason`: an amendment's, else the server says "Conflict resolved"). A refused
+ * earlier decision of it is replaced. `display` names the record and field on this device only. */
+export function resolveConflict(db, conflict, value, reason = '') {
+  const ids = conflict.ids || [conflict.id];
   return enqueue(
     db,
-    [db.conflicts],
-    { entity: 'conflict', record_id: conflict.id, op: 'resolve', base_version: conflict.version, fields: { value } },
-    () => db.conflicts.put({ ...conflict, resolving: true }),
+    [db.failed],
+    {
+      entity: 'conflict',
+      record_id: conflict.id,
+      op: 'resolve',
+      base_version: conflict.version,
+      fields: { value },
+      reason,
+      display: { entity: conflict.entity, record_id: conflict.record_id, field: conflict.field },
+    },
+    () => db.failed.where('record_id').anyOf(ids).delete(),
   );
 }
 
@@ -229,7 +241,9 @@ export async function discardFailed(db, seq) {
 export async function recordStates(db) {
   const pending = new Set((await db.outbox.toArray()).filter(changesRecord).map((m) => m.record_id));
   const failed = new Map((await db.failed.toArray()).map((m) => [m.record_id, m]));
-  const conflicts = new Set((await db.conflicts.toArray()).filter((c) => !c.resolved_at).map((c) => c.record_id));
+  const open = await openConflicts(db);
+  const conflicts = new Set(open.filter((c) => !c.resolving).map((c) => c.record_id));
+  for (const c of open) if (c.resolving) pending.add(c.record_id); // decided here, not yet sent
   return (id) => {
     if (failed.has(id)) return 'failed';
     if (conflicts.has(id)) return 'conflict';
@@ -285,12 +299,37 @@ export async function refusedByRecord(db) {
   return new Map((await refusedChanges(db)).map((m) => [m.record_id, m]));
 }
 
-/** Conflicts not yet resolved, of one record or (without an id) of all. */
+/** Conflicts not yet resolved, of one record or (without an id) of all: one per field of a record, the
+ * latest (a device that changed a field twice offline left one per change; one decision closes them
+ * all), with `ids` (all of them), `resolving` ({value, seq}: decided on this device, waiting to be sent)
+ * and `refusal` (the refused decision: {value, errors}). Oldest first. */
 export async function openConflicts(db, recordId = null) {
-  const rows = recordId
-    ? await db.conflicts.where('record_id').equals(recordId).toArray()
-    : await db.conflicts.toArray();
-  return rows.filter((c) => !c.resolved_at);
+  const [rows, waiting, failed] = await Promise.all([
+    recordId ? db.conflicts.where('record_id').equals(recordId).toArray() : db.conflicts.toArray(),
+    db.outbox.where('entity').equals('conflict').toArray(),
+    db.failed.toArray(),
+  ]);
+  const byField = new Map();
+  for (const c of rows.filter((row) => !row.resolved_at)) {
+    const key = `${c.entity}:${c.record_id}:${c.field}`;
+    const group = byField.get(key) || [];
+    byField.set(key, [...group, c]);
+  }
+  const decision = (list, ids) => list.filter((m) => m.entity === 'conflict' && ids.includes(m.record_id)).at(-1);
+  return [...byField.values()]
+    .map((group) => {
+      group.sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)));
+      const ids = group.map((c) => c.id);
+      const chosen = decision(waiting, ids);
+      const refused = decision(failed, ids);
+      return {
+        ...group.at(-1),
+        ids,
+        resolving: chosen ? { value: chosen.fields.value, seq: chosen.seq } : null,
+        refusal: refused && !chosen ? { value: refused.fields?.value, errors: refused.errors || {} } : null,
+      };
+    })
+    .sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)));
 }
 
 /** What the header counts: changes and chart openings waiting, refused changes, conflicts the person
@@ -301,15 +340,90 @@ export function syncStats(db) {
     const [{ pending, openings }, failed, conflicts, lastSyncAt] = await Promise.all([
       outboxCounts(db),
       db.failed.count(),
-      db.conflicts.toArray(),
+      openConflicts(db),
       getMeta(db, 'lastSyncAt'),
     ]);
     return {
       pending,
       openings,
       failed,
-      conflicts: conflicts.filter((c) => !c.resolved_at && !c.resolving).length,
+      conflicts: conflicts.filter((c) => !c.resolving).length,
       lastSyncAt,
     };
   });
+}
+
+/** The records this person created on this device (a store is one person's), by id: the server
+ * does not say who recorded a record, and a nurse changes only the vital signs she recorded. */
+export async function recordedHere(db) {
+  return new Set(await getMeta(db, 'recordedHere', []));
+}
+
+export function noteRecordedHere(db, id) {
+  return db.transaction('rw', db.meta, async () => {
+    const ids = await getMeta(db, 'recordedHere', []);
+    await setMeta(db, 'recordedHere', [...ids, id]);
+  });
+}
+
+/** The refused changes of one record, oldest first. */
+export function refusedOf(db, recordId) {
+  return db.failed.where('record_id').equals(recordId).sortBy('seq');
+}
+
+/** Where a record sits in a patient's chart: the record, its visit (a visit's own, or a part's) and
+ * its patient, as the person sees them (each null when not on this device). */
+export async function recordPlace(db, entity, id) {
+  const record = await getRecord(db, id);
+  let visit = null;
+  if (entity === 'visit') visit = record;
+  else if (PARENT[entity] === 'visit' && record?.visit) visit = await getRecord(db, record.visit);
+  let patient = null;
+  if (entity === 'patient') patient = record;
+  else if (visit?.patient) patient = await getRecord(db, visit.patient);
+  return { record, visit, patient };
+}
+
+/** The record as the person sees it, with the values decided for its conflicts on this device and not
+ * yet sent (unless a later change of that field on this device shows instead). */
+export async function decidedRecord(db, id, conflicts) {
+  const record = await getRecord(db, id);
+  const chosen = conflicts.filter((c) => c.record_id === id && c.resolving);
+  if (!record || !chosen.length) return record;
+  const later = await db.outbox.where('record_id').equals(id).toArray();
+  for (const c of chosen) {
+    if (!later.some((m) => m.seq > c.resolving.seq && m.fields && c.field in m.fields))
+      record[c.field] = c.resolving.value;
+  }
+  return record;
+}
+
+/** A name as duplicates are compared: case, spaces and accents aside ("Siti  Aminah" is "siti aminah"). */
+function sameNameKey(name) {
+  return String(name || '')
+    .normalize('NFD')
+    .replace(/\p{Diacritic}/gu, '')
+    .replace(/\s+/g, '')
+    .toLowerCase();
+}
+
+/** Patients on this device (not voided, `exceptId` aside) who may be the one `fields` describe: the
+ * same NIK, or the same name and birth date. Each comes with `sameNik` (true: the NIK matched). */
+export async function findDuplicatePatients(db, fields, exceptId = null) {
+  const nik = fields.nik || '';
+  const name = sameNameKey(fields.full_name);
+  const found = [];
+  await db.records
+    .where('entity')
+    .equals('patient')
+    .each((row) => {
+      if (row.id === exceptId) return;
+      const patient = view(row);
+      if (patient.voided_at) return;
+      const sameNik = Boolean(nik) && patient.nik === nik;
+      const sameName =
+        Boolean(name) && sameNameKey(patient.full_name) === name && patient.birth_date === fields.birth_date;
+      if (sameNik || sameName) found.push({ ...patient, sameNik });
+    });
+  return found.sort((a, b) => String(a.full_name).localeCompare(String(b.full_name)));
 }

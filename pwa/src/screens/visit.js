@@ -1,29 +1,332 @@
-// A visit's screen: its details and status, the doctor's note (SOAP), vital signs, diagnoses and
-// prescriptions; after the visit is finished every change is an amendment with a reason.
+// A visit's screen: the patient at the top (name, age, sex, record number, allergies), the visit's
+// details and status, the doctor's note (SOAP), vital signs, diagnoses and prescriptions, each part
+// correctable; a prescription that matches an allergy warns; the doctor finishes the visit here, and
+// after that every change is an amendment with a reason.
+import { ageAt } from '../age.js';
+import { allergyMatches } from '../allergies.js';
 import { app, CLINICAL_READERS, CLINICIANS } from '../app.js';
 import { canWrite, FIELDS } from '../fields.js';
-import { t } from '../i18n.js';
+import { lang, t } from '../i18n.js';
 import { rerender } from '../router.js';
-import { children, getRecord, randomId, refusedByRecord } from '../store.js';
+import { children, getRecord, noteRecordedHere, randomId, recordedHere, refusedByRecord } from '../store.js';
 import { save } from '../syncloop.js';
-import { clear, fmtTime, form, h } from '../ui.js';
+import { clear, fmtTime, form, h, showErrors } from '../ui.js';
 import { diagnosisForm } from './diagnosis.js';
 import { conflictBoxes, failureNote, stateTag, voidBox, voidedTag } from './parts.js';
 
-function partLine(entity, part) {
-  if (entity === 'vitals') {
-    return (
-      FIELDS.vitals
-        .filter((f) => part[f.name] !== null && part[f.name] !== undefined && part[f.name] !== '')
-        .map((f) => `${t(f.name)} ${part[f.name]}`)
-        .join(' · ') + (part.bmi ? ` · BMI ${part.bmi}` : '')
+const PARTS = [
+  { entity: 'vitals', title: 'vitals', add: 'add_vitals' },
+  { entity: 'diagnosis', title: 'diagnoses', add: 'add_diagnosis' },
+  { entity: 'prescription', title: 'prescriptions', add: 'add_prescription' },
+];
+
+const numberFormats = new Map();
+
+/** A number as the person writes it (38,2 in Indonesian, 38.2 in English), at most one decimal. */
+export function fmtNumber(value) {
+  if (value === null || value === undefined || value === '') return '';
+  const number = Number(value);
+  if (!Number.isFinite(number)) return String(value);
+  const locale = lang() === 'en' ? 'en-GB' : 'id-ID';
+  if (!numberFormats.has(locale))
+    numberFormats.set(locale, new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }));
+  return numberFormats.get(locale).format(number);
+}
+
+// --- the patient ----------------------------------------------------------------------------------
+
+function ageText(patient, visit) {
+  const age = ageAt(patient.birth_date, visit.started_at || new Date());
+  return age ? t(`age_${age.unit}`, { n: age.count }) : '';
+}
+
+/** Who the visit is for, on every visit screen: the doctor never prescribes without it. */
+function patientBanner(patient, visit) {
+  if (!patient) return null;
+  const allergies = (patient.allergies || '').trim();
+  const mrn = `${t('mrn')} ${patient.medical_record_number || t('mrn_pending')}`;
+  return h(
+    'a',
+    { href: `#/patient/${patient.id}`, id: 'patient-banner', class: 'patient-banner' },
+    h('strong', { class: 'banner-name' }, patient.full_name || '—', ' ', voidedTag(patient)),
+    h(
+      'span',
+      { class: 'banner-facts' },
+      [ageText(patient, visit), patient.sex ? t(patient.sex) : '', mrn]
+        .filter(Boolean)
+        .map((fact, index) => [index ? ' · ' : '', h('span', { class: 'fact' }, fact)]),
+    ),
+    allergies
+      ? h('span', { class: 'banner-allergies', dataset: { allergies: 'known' } }, `⚠ ${t('allergies')}: ${allergies}`)
+      : h('span', { class: 'banner-allergies none', dataset: { allergies: 'none' } }, t('allergies_none')),
+  );
+}
+
+function allergyLine(match, drug) {
+  const params = { allergy: match.allergy, drug: drug.trim() };
+  if (!match.group) return t('allergy_direct', params);
+  return t('allergy_group', { ...params, group: t(`allergy_group_${match.group}`) });
+}
+
+// --- forms ----------------------------------------------------------------------------------------
+
+/** One form open at a time among the visit's details and parts (their inputs share ids): opening
+ * another puts the first one's place back as it was. */
+function singleEditor() {
+  let restore = null;
+  const editor = {
+    open(box, element, back) {
+      editor.close();
+      clear(box, element);
+      restore = back;
+      element.querySelector('input:not([type=hidden]), select, textarea')?.focus();
+    },
+    close() {
+      const back = restore;
+      restore = null;
+      back?.();
+    },
+  };
+  return editor;
+}
+
+/** The prescription form, warning as the drug is typed when it matches the patient's allergies; a
+ * save of such a drug waits for the person to choose "Save anyway". */
+function prescriptionForm(ctx, { current = {}, creating = false, name, onSave }) {
+  const allergies = ctx.patient?.allergies || '';
+  const warning = h('div', { class: 'allergy-warning', id: 'allergy-warning', 'aria-live': 'polite' });
+  let confirmed = false;
+  const element = form({
+    name,
+    fields: FIELDS.prescription,
+    current,
+    creating,
+    reasonLabel: ctx.amend,
+    onCancel: ctx.editor.close,
+    onSave: async (fields, reason) => {
+      const drugSet = creating || 'drug' in fields;
+      if (drugSet && !confirmed && allergyMatches(allergies, drugInput.value).length) return showWarning(true);
+      await onSave(fields, reason);
+    },
+  });
+  const drugInput = element.elements.namedItem('drug');
+  const showWarning = (asking) => {
+    const matches = allergyMatches(allergies, drugInput.value);
+    warning.hidden = !matches.length;
+    if (asking) warning.setAttribute('role', 'alert');
+    else warning.removeAttribute('role');
+    clear(
+      warning,
+      matches.map((match) => h('p', {}, `⚠ ${allergyLine(match, drugInput.value)}`)),
+      asking && [
+        h('p', {}, h('strong', {}, t('allergy_confirm'))),
+        h(
+          'div',
+          { class: 'actions' },
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'danger',
+              id: 'save-anyway',
+              onclick: () => {
+                confirmed = true;
+                element.requestSubmit();
+              },
+            },
+            t('save_anyway'),
+          ),
+          h('button', { type: 'button', id: 'change-drug', onclick: () => drugInput.focus() }, t('change_drug')),
+        ),
+      ],
     );
-  }
-  if (entity === 'diagnosis') return `${part.code} ${part.title || ''} (${t(part.kind || 'primary')})`;
-  return [part.drug, part.dose, part.frequency, part.route, part.duration, part.quantity, part.instructions]
+    if (asking) warning.querySelector('#save-anyway')?.focus();
+  };
+  let slot = drugInput; // the warning goes right under the drug's field, whatever wraps it
+  while (slot.parentElement !== element) slot = slot.parentElement;
+  slot.after(warning);
+  drugInput.addEventListener('input', () => {
+    confirmed = false;
+    showWarning(false);
+  });
+  showWarning(false);
+  return element;
+}
+
+/** A part's form: new when `creating`, else over `current`, sending only what changed. */
+function partForm(ctx, entity, { current = {}, creating = false, name, onSave }) {
+  if (entity === 'diagnosis')
+    return diagnosisForm({
+      current: creating ? null : current,
+      amend: ctx.finished,
+      name,
+      onSave,
+      onCancel: ctx.editor.close,
+    });
+  if (entity === 'prescription') return prescriptionForm(ctx, { current, creating, name, onSave });
+  return form({
+    name,
+    fields: FIELDS[entity],
+    current,
+    creating,
+    reasonLabel: ctx.amend,
+    onCancel: ctx.editor.close,
+    onSave,
+  });
+}
+
+function newPartForm(ctx, entity) {
+  return partForm(ctx, entity, {
+    creating: true,
+    name: entity,
+    onSave: async (fields, reason, title) => {
+      const id = randomId();
+      const extra = entity === 'vitals' ? { measured_at: new Date().toISOString() } : {};
+      const display = title ? { title } : undefined; // a diagnosis's title: shown here, the server names codes itself
+      await save([{ entity, id, op: 'create', fields: { visit: ctx.id, ...extra, ...fields }, reason, display }]);
+      // Not shown to the person: without it only the Edit of a nurse's own vital signs is missing.
+      if (entity === 'vitals') await noteRecordedHere(app.db, id).catch(() => {});
+      rerender(true);
+    },
+  });
+}
+
+/** A part opened for correction. A refused one shows the server's reasons and is sent again even
+ * unchanged (a reason may be all it lacked): its next change carries what was refused. */
+function editPartForm(ctx, entity, part) {
+  const failed = ctx.states(part.id) === 'failed';
+  const element = partForm(ctx, entity, {
+    current: part,
+    name: `edit-${entity}`,
+    onSave: async (fields, reason, title) => {
+      if (!Object.keys(fields).length && !failed) return ctx.editor.close();
+      const display = title ? { title } : undefined;
+      await save([{ entity, id: part.id, op: 'update', fields, reason, display }]);
+      rerender(true);
+    },
+  });
+  if (!failed) return element;
+  return h(
+    'div',
+    { class: 'part-edit' },
+    h('div', { class: 'failure' }, showErrors(ctx.refused.get(part.id)?.errors)),
+    element,
+  );
+}
+
+// --- the parts ------------------------------------------------------------------------------------
+
+/** Whether this person may change or void the part: by role, and a nurse only the vital signs she
+ * recorded (who recorded them is the record's own if the server sends it, else this device's). */
+function mayChange(ctx, entity, part) {
+  if (ctx.readOnly || part.voided_at || !canWrite(entity)) return false;
+  if (entity !== 'vitals' || CLINICIANS.includes(app.user.role)) return true;
+  const author = part.created_by ?? part.recorded_by;
+  return author != null ? String(author) === String(app.user.id) : ctx.recordedHere.has(part.id);
+}
+
+function bmiOf(part) {
+  const height = Number(part.height_cm);
+  const weight = Number(part.weight_kg);
+  return height && weight ? fmtNumber(weight / (height / 100) ** 2) : '';
+}
+
+function vitalsGrid(part) {
+  const cells = [];
+  const add = (key, value) => {
+    if (value)
+      cells.push(h('div', { class: 'vital', dataset: { vital: key } }, h('dt', {}, t(key)), h('dd', {}, value)));
+  };
+  add('temperature_c', fmtNumber(part.temperature_c));
+  add('pulse', fmtNumber(part.pulse));
+  add('respiratory_rate', fmtNumber(part.respiratory_rate));
+  const [systolic, diastolic] = [fmtNumber(part.systolic), fmtNumber(part.diastolic)];
+  add('blood_pressure', systolic || diastolic ? `${systolic || '—'}/${diastolic || '—'}` : '');
+  add('spo2', fmtNumber(part.spo2));
+  add('height_cm', fmtNumber(part.height_cm));
+  add('weight_kg', fmtNumber(part.weight_kg));
+  add('bmi', bmiOf(part));
+  return cells.length ? h('dl', { class: 'vitals-grid' }, cells) : null;
+}
+
+function allergyTag(ctx, part) {
+  const matches = part.voided_at ? [] : allergyMatches(ctx.patient?.allergies, part.drug);
+  if (!matches.length) return null;
+  const allergy = matches.map((match) => match.allergy).join(', ');
+  return h('span', { class: 'state state-allergy', dataset: { allergy } }, `⚠ ${t('allergy_tag', { allergy })}`);
+}
+
+function partSummary(ctx, entity, part) {
+  if (entity === 'vitals') return h('span', { class: 'part-line' }, fmtTime(part.measured_at));
+  if (entity === 'diagnosis')
+    return h('span', { class: 'part-line' }, `${part.code} ${part.title || ''} (${t(part.kind || 'primary')})`);
+  const details = [part.dose, part.frequency, part.route, part.duration, fmtNumber(part.quantity), part.instructions]
     .filter((x) => x !== null && x !== undefined && x !== '')
     .join(' · ');
+  return h('span', { class: 'part-line' }, h('strong', {}, part.drug), details ? ` · ${details}` : '');
 }
+
+async function partItem(ctx, entity, part) {
+  const item = h('li', { class: 'part', dataset: { id: part.id } });
+  const conflicts = await conflictBoxes(part.id);
+  const changeable = mayChange(ctx, entity, part);
+  const failed = ctx.states(part.id) === 'failed';
+  const edit = () => ctx.editor.open(item, editPartForm(ctx, entity, part), show);
+  const show = () =>
+    clear(
+      item,
+      partSummary(ctx, entity, part),
+      entity === 'prescription' ? allergyTag(ctx, part) : null,
+      voidedTag(part),
+      stateTag(ctx.states(part.id)),
+      changeable &&
+        h(
+          'span',
+          { class: 'part-actions' },
+          h('button', { type: 'button', dataset: { edit: part.id }, onclick: edit }, t(failed ? 'correct' : 'edit')),
+          voidBox(entity, part),
+        ),
+      entity === 'vitals' ? vitalsGrid(part) : null,
+      failureNote(ctx.states, part.id, ctx.refused),
+      conflicts,
+    );
+  show();
+  return item;
+}
+
+function sortParts(entity, parts) {
+  const by = (key) => (a, b) => String(a[key] ?? '\uffff').localeCompare(String(b[key] ?? '\uffff'));
+  if (entity === 'vitals') return parts.sort(by('measured_at'));
+  if (entity === 'diagnosis') return parts.sort((a, b) => by('kind')(a, b) || by('code')(a, b));
+  return parts.sort(by('created_at')); // the device's new ones (no server time yet) last
+}
+
+async function partSection(ctx, { entity, title, add }) {
+  const items = await Promise.all(ctx.parts[entity].map((part) => partItem(ctx, entity, part)));
+  const adder = h('div', { id: `add-${entity}-box` });
+  return [
+    h('h3', {}, t(title)),
+    h(
+      'ul',
+      { class: 'list parts', id: `${entity}-list` },
+      items.length ? items : h('li', { class: 'muted' }, t('no_items')),
+    ),
+    !ctx.readOnly && canWrite(entity)
+      ? h(
+          'button',
+          {
+            type: 'button',
+            id: `add-${entity}`,
+            onclick: () => ctx.editor.open(adder, newPartForm(ctx, entity), () => clear(adder)),
+          },
+          t(add),
+        )
+      : null,
+    adder,
+  ];
+}
+
+// --- the visit itself -----------------------------------------------------------------------------
 
 /** A clinician's note starts an arrived visit: front desk and nurses may void a visit only while it
  * is arrived, so a visit holding a doctor's notes must not stay so. */
@@ -32,167 +335,212 @@ function soapChanges(visit, fields) {
   return starts ? { ...fields, status: 'in_progress' } : fields;
 }
 
-export async function visitScreen(id, states) {
-  const visit = await getRecord(app.db, id);
-  if (!visit) return h('p', {}, h('a', { href: '#/' }, t('back')));
-  const role = app.user.role;
+/** The visit's own fields in its Edit form, its status offering only what the visit can still move
+ * to and this person may set (only doctors and owners finish a visit; the server refuses the rest). */
+function adminFields(visit) {
+  const next = { arrived: ['arrived', 'in_progress', 'finished'], in_progress: ['in_progress', 'finished'] };
+  const status = visit.status || 'arrived';
+  const options = (next[status] || [status]).filter(
+    (option) => option === status || option !== 'finished' || CLINICIANS.includes(app.user.role),
+  );
+  return FIELDS.visitAdmin.map((f) => (f.name === 'status' ? { ...f, options } : f));
+}
+
+/** The visit's details, with Edit and Void where the server would take them: only doctors and
+ * owners amend a finished visit, and void one that has started. */
+function adminSection(ctx) {
+  const { visit, id } = ctx;
+  const clinician = CLINICIANS.includes(app.user.role);
+  const status = visit.status || 'arrived';
+  const box = h('div', { id: 'visit-admin' });
+  const facts = () =>
+    h(
+      'dl',
+      { class: 'facts' },
+      FIELDS.visitAdmin.map((f) => [
+        h('dt', {}, t(f.name)),
+        h(
+          'dd',
+          {},
+          f.type === 'datetime'
+            ? fmtTime(visit[f.name])
+            : f.name === 'status'
+              ? t(visit.status || 'arrived')
+              : visit[f.name] || '—',
+        ),
+      ]),
+    );
+  const editForm = () =>
+    form({
+      name: 'visit-admin',
+      fields: adminFields(visit),
+      current: visit,
+      reasonLabel: ctx.amend,
+      onCancel: ctx.editor.close,
+      onSave: async (fields, reason) => {
+        if (Object.keys(fields).length) await save([{ entity: 'visit', id, op: 'update', fields, reason }]);
+        rerender(true);
+      },
+    });
+  const show = () =>
+    clear(
+      box,
+      facts(),
+      !ctx.readOnly &&
+        h(
+          'div',
+          { class: 'actions' },
+          clinician || status !== 'finished'
+            ? h(
+                'button',
+                { type: 'button', id: 'edit-visit', onclick: () => ctx.editor.open(box, editForm(), show) },
+                t('edit'),
+              )
+            : null,
+          clinician || status === 'arrived'
+            ? voidBox('visit', visit, () => {
+                window.location.hash = `#/patient/${visit.patient}`;
+              })
+            : null,
+        ),
+    );
+  show();
+  return box;
+}
+
+function soapSection(ctx) {
+  const { visit, id } = ctx;
+  const writer = !ctx.readOnly && CLINICIANS.includes(app.user.role);
+  if (!writer)
+    return h(
+      'dl',
+      { class: 'facts', id: 'soap' },
+      FIELDS.soap.map((f) => [h('dt', {}, t(f.name)), h('dd', { class: 'pre' }, visit[f.name] || '—')]),
+    );
+  ctx.soapForm = form({
+    name: 'soap',
+    standing: true,
+    fields: FIELDS.soap,
+    current: visit,
+    reasonLabel: ctx.amend,
+    onSave: async (fields, reason) => {
+      if (Object.keys(fields).length)
+        await save([{ entity: 'visit', id, op: 'update', fields: soapChanges(visit, fields), reason }]);
+      rerender(true);
+    },
+  });
+  return h('div', { id: 'soap' }, ctx.soapForm);
+}
+
+/** The note typed but not saved, finished with the visit rather than lost to the redraw. */
+function unsavedNote(ctx) {
+  const changes = {};
+  for (const field of FIELDS.soap) {
+    const value = ctx.soapForm?.elements.namedItem(field.name)?.value;
+    if (value !== undefined && value !== (ctx.visit[field.name] ?? '')) changes[field.name] = value;
+  }
+  return changes;
+}
+
+/** "Finish visit" for doctors and owners while the visit is open; asks first if no diagnosis is
+ * recorded, and waits while another entry is open unsaved. */
+function finishSection(ctx) {
+  const status = ctx.visit.status || 'arrived';
+  if (!CLINICIANS.includes(app.user.role) || ctx.readOnly || status === 'finished') return null;
+  const box = h('div', { id: 'finish-box', class: 'finish-box' });
+  const say = (text) => clear(box, button, h('p', { class: 'form-errors', role: 'alert' }, text));
+  const finish = async () => {
+    try {
+      const fields = { ...unsavedNote(ctx), status: 'finished' };
+      await save([{ entity: 'visit', id: ctx.id, op: 'update', fields }]);
+      rerender(true);
+    } catch (error) {
+      say(error.message || String(error));
+    }
+  };
+  const ask = () =>
+    clear(
+      box,
+      h('p', { role: 'alert', class: 'finish-ask' }, t('finish_no_diagnosis')),
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', { type: 'button', class: 'primary', id: 'finish-anyway', onclick: finish }, t('finish_anyway')),
+        h('button', { type: 'button', onclick: () => clear(box, button) }, t('cancel')),
+      ),
+    );
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: 'primary',
+      id: 'finish-visit',
+      onclick: () => {
+        if (ctx.root.querySelector('form[data-dirty]:not([data-standing])')) return say(t('finish_open_forms'));
+        return ctx.hasDiagnosis ? finish() : ask();
+      },
+    },
+    t('finish_visit'),
+  );
+  return clear(box, button);
+}
+
+async function visitContext(id, states, visit) {
+  const clinical = CLINICAL_READERS.includes(app.user.role);
+  const [patient, refused, mine, ...lists] = await Promise.all([
+    visit.patient ? getRecord(app.db, visit.patient) : null,
+    refusedByRecord(app.db),
+    recordedHere(app.db),
+    ...PARTS.map(({ entity }) => (clinical ? children(app.db, entity, id) : [])),
+  ]);
+  const parts = Object.fromEntries(PARTS.map(({ entity }, index) => [entity, sortParts(entity, lists[index])]));
   // Finished as the server will see it when this device's next change arrives: its own pending
   // changes, finishing included, go first, so after a local finish every change is an amendment.
   const finished = visit.status === 'finished';
-  const amend = finished ? t('amend_reason') : '';
-  const refused = await refusedByRecord(app.db);
-  const readOnly = Boolean(visit.voided_at);
-  const adminBox = h('div', { id: 'visit-admin' });
-  const showAdmin = () =>
-    clear(
-      adminBox,
-      h(
-        'dl',
-        { class: 'facts' },
-        FIELDS.visitAdmin.map((f) => [
-          h('dt', {}, t(f.name)),
-          h(
-            'dd',
-            {},
-            f.type === 'datetime'
-              ? fmtTime(visit[f.name])
-              : f.name === 'status'
-                ? t(visit.status || 'arrived')
-                : visit[f.name] || '—',
-          ),
-        ]),
-      ),
-      readOnly
-        ? null
-        : h(
-            'div',
-            { class: 'actions' },
-            h(
-              'button',
-              {
-                type: 'button',
-                id: 'edit-visit',
-                onclick: () =>
-                  clear(
-                    adminBox,
-                    form({
-                      name: 'visit-admin',
-                      fields: FIELDS.visitAdmin,
-                      current: visit,
-                      reasonLabel: amend,
-                      onCancel: showAdmin,
-                      onSave: async (fields, reason) => {
-                        if (Object.keys(fields).length)
-                          await save([{ entity: 'visit', id, op: 'update', fields, reason }]);
-                        rerender(true);
-                      },
-                    }),
-                  ),
-              },
-              t('edit'),
-            ),
-            voidBox('visit', visit, () => {
-              window.location.hash = `#/patient/${visit.patient}`;
-            }),
-          ),
-    );
-  showAdmin();
+  return {
+    id,
+    visit,
+    patient,
+    states,
+    refused,
+    parts,
+    clinical,
+    finished,
+    amend: finished ? t('amend_reason') : '',
+    readOnly: Boolean(visit.voided_at),
+    recordedHere: mine,
+    hasDiagnosis: parts.diagnosis.some((d) => !d.voided_at),
+    editor: singleEditor(),
+    soapForm: null,
+    root: null,
+  };
+}
+
+export async function visitScreen(id, states) {
+  const visit = await getRecord(app.db, id);
+  if (!visit) return h('p', {}, h('a', { href: '#/' }, t('back')));
+  const ctx = await visitContext(id, states, visit);
   const sections = [
     h('a', { href: `#/patient/${visit.patient}` }, t('back')),
+    patientBanner(ctx.patient, visit),
     h(
       'h2',
       {},
       `${t('visit')} · ${fmtTime(visit.started_at)} `,
       stateTag(states(id)),
-      finished ? h('span', { class: 'state' }, t('finished')) : null,
+      ctx.finished ? h('span', { class: 'state state-finished' }, t('finished')) : null,
       voidedTag(visit),
     ),
-    finished ? h('p', { class: 'muted' }, t('finished_note')) : null,
-    failureNote(states, id, refused),
+    ctx.finished ? h('p', { class: 'finished-note', id: 'finished-note' }, t('finished_note')) : null,
+    failureNote(states, id, ctx.refused),
     ...(await conflictBoxes(id)),
-    adminBox,
+    adminSection(ctx),
   ];
-  if (CLINICAL_READERS.includes(role)) {
-    const soapBox = h('div', { id: 'soap' });
-    const soapForm = () =>
-      form({
-        name: 'soap',
-        standing: true,
-        fields: FIELDS.soap.map((f) => ({ ...f, disabled: !CLINICIANS.includes(role) })),
-        current: visit,
-        reasonLabel: amend,
-        onSave: async (fields, reason) => {
-          if (Object.keys(fields).length)
-            await save([{ entity: 'visit', id, op: 'update', fields: soapChanges(visit, fields), reason }]);
-          rerender(true);
-        },
-      });
-    clear(
-      soapBox,
-      readOnly || !CLINICIANS.includes(role)
-        ? h(
-            'dl',
-            { class: 'facts' },
-            FIELDS.soap.map((f) => [h('dt', {}, t(f.name)), h('dd', { class: 'pre' }, visit[f.name] || '—')]),
-          )
-        : soapForm(),
-    );
-    sections.push(h('h3', {}, t('soap')), soapBox);
-    for (const [entity, title, addLabel] of [
-      ['vitals', 'vitals', 'add_vitals'],
-      ['diagnosis', 'diagnoses', 'add_diagnosis'],
-      ['prescription', 'prescriptions', 'add_prescription'],
-    ]) {
-      const parts = await children(app.db, entity, id);
-      const adder = h('div', { id: `add-${entity}-box` });
-      const close = () => clear(adder);
-      const onSave = async (fields, reason, title) => {
-        const extra = entity === 'vitals' ? { measured_at: new Date().toISOString() } : {};
-        const display = title ? { title } : undefined; // a diagnosis's title: shown here, the server names codes itself
-        await save([
-          { entity, id: randomId(), op: 'create', fields: { visit: id, ...extra, ...fields }, reason, display },
-        ]);
-        rerender(true);
-      };
-      const open = () =>
-        clear(
-          adder,
-          entity === 'diagnosis'
-            ? diagnosisForm(onSave, close, finished)
-            : form({
-                name: entity,
-                fields: FIELDS[entity],
-                creating: true,
-                reasonLabel: amend,
-                onCancel: close,
-                onSave,
-              }),
-        );
-      sections.push(
-        h('h3', {}, t(title)),
-        h(
-          'ul',
-          { class: 'list', id: `${entity}-list` },
-          parts.length
-            ? parts.map((part) =>
-                h(
-                  'li',
-                  { dataset: { id: part.id } },
-                  h('span', {}, partLine(entity, part)),
-                  voidedTag(part),
-                  stateTag(states(part.id)),
-                  failureNote(states, part.id, refused),
-                  !part.voided_at && !readOnly && canWrite(entity) ? voidBox(entity, part) : null,
-                ),
-              )
-            : h('li', { class: 'muted' }, t('no_items')),
-        ),
-        !readOnly && canWrite(entity)
-          ? h('button', { type: 'button', id: `add-${entity}`, onclick: open }, t(addLabel))
-          : null,
-        adder,
-      );
-    }
+  if (ctx.clinical) {
+    sections.push(h('h3', {}, t('soap')), soapSection(ctx));
+    for (const part of PARTS) sections.push(...(await partSection(ctx, part)));
+    sections.push(finishSection(ctx));
   }
-  return h('section', {}, sections);
+  ctx.root = h('section', { class: 'visit-screen', dataset: { visit: id } }, sections);
+  return ctx.root;
 }
