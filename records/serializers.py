@@ -49,10 +49,13 @@ class PatientOutput(RecordOutput):
 
 class VitalSignsOutput(RecordOutput):
     bmi = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True, allow_null=True)
+    created_by = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="Who recorded them: a nurse changes only the vital signs she recorded."
+    )
 
     class Meta:
         model = VitalSigns
-        fields = (*RECORD_META, *SPECS["vitals"].fields, "bmi")
+        fields = (*RECORD_META, *SPECS["vitals"].fields, "bmi", "created_by")
 
 
 class DiagnosisOutput(RecordOutput):

@@ -23,3 +23,17 @@ export async function searchIcd10(query, limit = 12) {
     title_id: entry.titleId,
   }));
 }
+
+/** Each code's title in the app's language (Indonesian where the table has one, else WHO's English):
+ * a diagnosis stores WHO's title, and is shown in the words of the person reading it. */
+export async function titlesOf(codes) {
+  if (!codes.length) return new Map();
+  const { byCode } = await load();
+  const indonesian = lang() === 'id';
+  return new Map(
+    codes.map((code) => {
+      const entry = byCode.get(code);
+      return [code, entry && ((indonesian && entry.titleId) || entry.title)];
+    }),
+  );
+}

@@ -39,7 +39,7 @@ export function buildIndex(table) {
     entry.idAll = asText(`${titleId} ${words}`);
     return entry;
   });
-  return { entries, indonesian };
+  return { entries, indonesian, byCode };
 }
 
 function tier(needles, title) {

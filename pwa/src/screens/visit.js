@@ -11,6 +11,7 @@ import { rerender } from '../router.js';
 import { children, getRecord, noteRecordedHere, randomId, recordedHere, refusedByRecord } from '../store.js';
 import { save } from '../syncloop.js';
 import { clear, fmtTime, form, h, showErrors } from '../ui.js';
+import { titlesOf } from '../icd10.js';
 import { diagnosisForm } from './diagnosis.js';
 import { conflictBoxes, failureNote, stateTag, voidBox, voidedTag } from './parts.js';
 
@@ -259,7 +260,11 @@ function allergyTag(ctx, part) {
 function partSummary(ctx, entity, part) {
   if (entity === 'vitals') return h('span', { class: 'part-line' }, fmtTime(part.measured_at));
   if (entity === 'diagnosis')
-    return h('span', { class: 'part-line' }, `${part.code} ${part.title || ''} (${t(part.kind || 'primary')})`);
+    return h(
+      'span',
+      { class: 'part-line' },
+      `${part.code} ${ctx.titles.get(part.code) || part.title || ''} (${t(part.kind || 'primary')})`,
+    );
   const details = [part.dose, part.frequency, part.route, part.duration, fmtNumber(part.quantity), part.instructions]
     .filter((x) => x !== null && x !== undefined && x !== '')
     .join(' · ');
@@ -510,6 +515,7 @@ async function visitContext(id, states, visit) {
     readOnly: Boolean(visit.voided_at),
     recordedHere: mine,
     hasDiagnosis: parts.diagnosis.some((d) => !d.voided_at),
+    titles: await titlesOf(parts.diagnosis.map((d) => d.code)),
     editor: singleEditor(),
     soapForm: null,
     root: null,
