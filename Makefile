@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
-PWA_SOURCES := $(wildcard pwa/src/* pwa/src/screens/* pwa/public/icons/*) pwa/build.mjs pwa/package.json pwa/package-lock.json records/icd10.py
+PWA_SOURCES := $(wildcard pwa/src/* pwa/src/screens/* pwa/public/icons/*) pwa/build.mjs pwa/package.json pwa/package-lock.json records/icd10.py records/icd10_id.py \
+	records/rules.py records/models.py records/validators.py records/specs.py
 
 .PHONY: install pwa run test lint format bench messages chromium stop-db clean-db
 
@@ -16,13 +17,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP) pwa/dist/sw.js
 
-## Build the clinic app (PWA) into pwa/dist: npm packages from the lock file, ICD-10 table, Workbox.
+## Build the clinic app (PWA) into pwa/dist: npm packages from the lock file, ICD-10 table, field rules, Workbox.
 pwa: pwa/dist/sw.js
 
 pwa/dist/sw.js: $(PWA_SOURCES) | $(STAMP)
 	@command -v npm >/dev/null || { echo "The app build needs Node.js 18+ and npm: sudo apt-get install -y nodejs npm"; exit 1; }
 	cd pwa && npm ci --no-audit --no-fund --loglevel=error
-	mkdir -p pwa/build && $(PY) records/icd10.py > pwa/build/icd10.json
+	mkdir -p pwa/build && $(PY) -m records.icd10 > pwa/build/icd10.json
+	$(PY) records/rules.py > pwa/build/rules.json
 	cd pwa && node build.mjs
 
 ## Serve the app with demo clinics at http://localhost:8000 (embedded PostgreSQL unless DATABASE_URL is set).

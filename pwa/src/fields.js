@@ -1,47 +1,44 @@
-// The fields each form shows, in order, with how they are entered. What a value must be (required,
-// lengths, ranges) comes from the server's rules; this says only how a person enters it.
+// The fields each form shows, in order, with how they are entered (input type, rows, keyboard). What a
+// value must be (required, lengths, ranges, choices) is the server's rules (rules.js), never copied here.
 import { app, CLINICAL_READERS, CLINICIANS } from './app.js';
 
+/** Each field with the kind of record it belongs to, whose rules the form checks it by. */
+const of = (entity, fields) => fields.map((field) => ({ ...field, entity }));
+
 export const FIELDS = {
-  patient: [
-    { name: 'full_name', required: true, max: 150 },
-    { name: 'nik', max: 16, pattern: '\\d{16}', inputmode: 'numeric' },
-    { name: 'birth_date', type: 'date', required: true, min: '1900-01-01' },
-    { name: 'sex', type: 'select', options: ['F', 'M'], required: true },
-    { name: 'phone', max: 32 },
-    { name: 'address', type: 'textarea', rows: 2, max: 500 },
-    { name: 'allergies', type: 'textarea', rows: 2, max: 1000 },
-  ],
-  visitAdmin: [
-    { name: 'started_at', type: 'datetime', required: true },
-    { name: 'status', type: 'select', options: ['arrived', 'in_progress', 'finished'] },
-    { name: 'chief_complaint', type: 'textarea', rows: 2, max: 1000 },
-  ],
-  soap: ['subjective', 'objective', 'assessment', 'plan'].map((name) => ({
-    name,
-    type: 'textarea',
-    rows: 3,
-    max: 10000,
-  })),
-  vitals: [
-    { name: 'temperature_c', type: 'number', step: '0.1' },
-    { name: 'pulse', type: 'number' },
-    { name: 'respiratory_rate', type: 'number' },
-    { name: 'systolic', type: 'number' },
-    { name: 'diastolic', type: 'number' },
-    { name: 'spo2', type: 'number' },
-    { name: 'height_cm', type: 'number', step: '0.1' },
-    { name: 'weight_kg', type: 'number', step: '0.1' },
-  ],
-  prescription: [
-    { name: 'drug', required: true, max: 200 },
-    { name: 'dose', required: true, max: 100 },
-    { name: 'frequency', required: true, max: 100 },
-    { name: 'route', max: 50 },
-    { name: 'duration', max: 100 },
+  patient: of('patient', [
+    { name: 'full_name' },
+    { name: 'nik', inputmode: 'numeric' },
+    { name: 'birth_date', type: 'date' },
+    { name: 'sex', type: 'select' },
+    { name: 'phone', inputmode: 'tel' },
+    { name: 'address', type: 'textarea', rows: 2 },
+    { name: 'allergies', type: 'textarea', rows: 2 },
+  ]),
+  visitAdmin: of('visit', [
+    { name: 'started_at', type: 'datetime' },
+    { name: 'status', type: 'select' },
+    { name: 'chief_complaint', type: 'textarea', rows: 2 },
+  ]),
+  soap: of(
+    'visit',
+    ['subjective', 'objective', 'assessment', 'plan'].map((name) => ({ name, type: 'textarea', rows: 3 })),
+  ),
+  vitals: of(
+    'vitals',
+    ['temperature_c', 'pulse', 'respiratory_rate', 'systolic', 'diastolic', 'spo2', 'height_cm', 'weight_kg'].map(
+      (name) => ({ name, type: 'number' }),
+    ),
+  ),
+  prescription: of('prescription', [
+    { name: 'drug' },
+    { name: 'dose' },
+    { name: 'frequency' },
+    { name: 'route' },
+    { name: 'duration' },
     { name: 'quantity', type: 'number' },
-    { name: 'instructions', type: 'textarea', rows: 2, max: 1000 },
-  ],
+    { name: 'instructions', type: 'textarea', rows: 2 },
+  ]),
 };
 
 /** Whether the signed-in person's role writes this kind of record (the server decides; this only

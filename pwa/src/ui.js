@@ -1,6 +1,7 @@
 // Small DOM helpers: elements built with text nodes only (no innerHTML, so a patient's name is never
 // markup), and a form builder that reports only the fields a person changed.
 import { lang, t } from './i18n.js';
+import { checkFields, fieldRules, today } from './rules.js';
 
 export function h(tag, attrs = {}, ...children) {
   const element = document.createElement(tag);
@@ -23,10 +24,33 @@ export function clear(element, ...children) {
   return element;
 }
 
+/** The locale of the person's language: Indonesian dates and decimals (7 Des 2026, 38,2), British
+ * English (7 Dec 2026, 38.2), never the ambiguous US 12/07/2026. */
+export function locale() {
+  return lang() === 'en' ? 'en-GB' : 'id-ID';
+}
+
+/** A moment as people read it: "30 Nov 2026 14.05" / "30 Nov 2026, 14:05". */
 export function fmtTime(value) {
   if (!value) return '';
   const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleString(lang() === 'en' ? 'en-GB' : 'id-ID');
+  if (Number.isNaN(date.getTime())) return String(value);
+  return date.toLocaleString(locale(), { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** A calendar date (a birth date: YYYY-MM-DD, no time zone): "12 Apr 1990". */
+export function fmtDate(value) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value || '');
+  if (!match) return value || '';
+  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  return date.toLocaleDateString(locale(), { dateStyle: 'medium', timeZone: 'UTC' });
+}
+
+/** A measured value with the person's decimal separator: 38,2 in Indonesian, 38.2 in English. */
+export function fmtNumber(value) {
+  if (value === null || value === undefined || value === '') return '';
+  const number = Number(value);
+  return Number.isFinite(number) ? number.toLocaleString(locale(), { maximumFractionDigits: 1 }) : String(value);
 }
 
 function localDateTime(value) {
@@ -35,34 +59,64 @@ function localDateTime(value) {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
+/** What an input takes from its field's rules (rules.js): the browser's own limits and keyboard. */
+function ruleAttributes(field) {
+  const rule = (field.entity && fieldRules(field.entity, field.name)) || {};
+  const attributes = { required: Boolean(rule.required && !rule.server_assigns), maxlength: rule.max_length };
+  if (rule.type === 'integer' || rule.type === 'decimal') {
+    const places = rule.type === 'decimal' ? rule.decimal_places : 0;
+    Object.assign(attributes, {
+      min: rule.min,
+      max: rule.max,
+      step: places ? (10 ** -places).toFixed(places) : '1',
+      inputmode: places ? 'decimal' : 'numeric',
+      maxlength: undefined,
+    });
+  }
+  if (rule.type === 'date') Object.assign(attributes, { min: rule.min, max: rule.not_future ? today() : undefined });
+  if (rule.nik) attributes.pattern = '[0-9]{16}';
+  return { attributes, choices: rule.choices || [] };
+}
+
 function inputFor(field, value) {
-  const common = { name: field.name, id: `f-${field.name}`, required: field.required, disabled: field.disabled };
+  const { attributes, choices } = ruleAttributes(field);
+  const common = { name: field.name, id: `f-${field.name}`, required: attributes.required, disabled: field.disabled };
   if (field.type === 'textarea')
-    return h('textarea', { ...common, rows: field.rows || 3, maxlength: field.max }, value ?? '');
+    return h('textarea', { ...common, rows: field.rows || 3, maxlength: attributes.maxlength }, value ?? '');
   if (field.type === 'select') {
     return h(
       'select',
       common,
-      field.options.map((option) => h('option', { value: option, selected: option === value }, t(option))),
+      choices.map((option) => h('option', { value: option, selected: option === value }, t(option))),
     );
   }
   if (field.type === 'datetime') return h('input', { ...common, type: 'datetime-local', value: localDateTime(value) });
-  if (field.type === 'date') return h('input', { ...common, type: 'date', min: field.min, value: value ?? '' });
+  if (field.type === 'date')
+    return h('input', { ...common, type: 'date', min: attributes.min, max: attributes.max, value: value ?? '' });
   if (field.type === 'number')
-    return h('input', { ...common, type: 'number', step: field.step || '1', inputmode: 'decimal', value: value ?? '' });
+    return h('input', {
+      ...common,
+      type: 'number',
+      min: attributes.min,
+      max: attributes.max,
+      step: attributes.step || '1',
+      inputmode: attributes.inputmode || 'decimal',
+      value: value ?? '',
+    });
   return h('input', {
     ...common,
     type: 'text',
     value: value ?? '',
-    maxlength: field.max,
-    pattern: field.pattern,
+    maxlength: attributes.maxlength,
+    pattern: attributes.pattern,
     inputmode: field.inputmode,
   });
 }
 
 function readValue(field, element) {
   const raw = element.value;
-  if (field.type === 'number') return raw === '' ? null : Number(raw);
+  // Not a number (the browser keeps such an entry to itself and reports it as badInput).
+  if (field.type === 'number') return element.validity?.badInput ? NaN : raw === '' ? null : Number(raw);
   if (field.type === 'datetime') return raw ? new Date(raw).toISOString() : null;
   if (field.type === 'date') return raw || null;
   return raw;
@@ -74,9 +128,46 @@ function same(field, a, b) {
   return (a ?? '') === (b ?? '');
 }
 
+/** Each message beside its field (described by it, marked invalid); the first such field gets focus and
+ * is scrolled into view. Messages of fields the form does not show go in the form's `errors` line. */
+function markProblems(element, fields, messages, errors) {
+  for (const note of element.querySelectorAll('[data-field-error]')) note.remove();
+  for (const input of element.querySelectorAll('[aria-invalid]')) {
+    input.removeAttribute('aria-invalid');
+    input.removeAttribute('aria-describedby');
+  }
+  const shown = fields.map((field) => field.name).filter((name) => messages[name]);
+  const elsewhere = Object.keys(messages).filter((name) => !shown.includes(name));
+  for (const name of shown) {
+    const input = element.elements.namedItem(name);
+    const note = h(
+      'small',
+      { class: 'errors', id: `e-${name}`, dataset: { fieldError: name } },
+      messages[name].join(' '),
+    );
+    input.closest('.field').append(note);
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', note.id);
+  }
+  clear(
+    errors,
+    Object.keys(messages).length ? t('check_marked') : '',
+    elsewhere.map((name) => ` ${t(name)}: ${messages[name].join(' ')}`),
+  );
+  if (shown.length) {
+    const first = element.elements.namedItem(shown[0]);
+    first.focus({ preventScroll: true });
+    first.scrollIntoView({ block: 'center' });
+  }
+}
+
+const isBlank = (value) => value === null || value === '';
+
 /**
  * A form over `fields`; `onSave(changed, reason)` gets only the fields that differ from `current`
- * (all of them when creating). A thrown error is shown in the form and the entry stays on screen.
+ * (all of them when creating). Before it, every value is checked with the server's rules (rules.js):
+ * a refusal is shown beside its field and nothing is saved. A thrown error is shown in the form and
+ * the entry stays on screen; so does an entry whose `onSave` returns false (it saved nothing yet).
  */
 export function form({
   fields,
@@ -91,6 +182,7 @@ export function form({
 }) {
   const errors = h('div', { class: 'form-errors', role: 'alert' });
   const reason = reasonLabel ? h('input', { name: 'reason', id: 'f-reason', type: 'text', maxlength: 300 }) : null;
+  const entity = fields.find((field) => field.entity)?.entity;
   const element = h(
     'form',
     {
@@ -100,10 +192,9 @@ export function form({
     },
     fields.map((field) =>
       h(
-        'label',
-        { for: `f-${field.name}`, class: field.type === 'textarea' ? 'wide' : '' },
-        t(field.label || field.name),
-        inputFor(field, current[field.name]),
+        'div',
+        { class: field.type === 'textarea' ? 'field wide' : 'field' },
+        h('label', { for: `f-${field.name}` }, t(field.label || field.name), inputFor(field, current[field.name])),
       ),
     ),
     reason && h('label', { for: 'f-reason', class: 'wide' }, reasonLabel, reason),
@@ -120,27 +211,28 @@ export function form({
   });
   element.addEventListener('submit', async (event) => {
     event.preventDefault();
+    const entered = {};
     const changed = {};
-    const missing = [];
     for (const field of fields) {
       if (field.disabled) continue;
-      const input = element.elements.namedItem(field.name);
-      const value = readValue(field, input);
-      if (field.required && (value === null || value === '')) missing.push(t(field.label || field.name));
-      if (creating ? value !== null && value !== '' : !same(field, current[field.name], value))
-        changed[field.name] = value;
+      const value = readValue(field, element.elements.namedItem(field.name));
+      entered[field.name] = value;
+      if (creating ? !isBlank(value) : !same(field, current[field.name], value)) changed[field.name] = value;
     }
-    if (missing.length) {
-      clear(errors, `${missing.join(', ')}: ${t('required')}`);
-      return;
-    }
+    // A new record: every value the form holds is checked (a required one left empty too); a change:
+    // the values it changes, as the server checks them.
+    const messages = entity
+      ? checkFields(entity, creating ? entered : changed, creating ? null : current, { t, language: lang() })
+      : {};
+    markProblems(element, fields, messages, errors);
+    if (Object.keys(messages).length) return;
     if (reason && !reason.value.trim()) {
       clear(errors, t('reason_required'));
       return;
     }
     try {
-      await onSave(changed, reason ? reason.value.trim() : '');
-      delete element.dataset.dirty;
+      const saved = await onSave(changed, reason ? reason.value.trim() : '');
+      if (saved !== false) delete element.dataset.dirty;
     } catch (error) {
       clear(errors, error.message || String(error));
     }

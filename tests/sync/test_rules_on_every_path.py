@@ -102,7 +102,9 @@ def patient_values(tag: str) -> dict[str, tuple[Any, Any, Any]]:
     return {
         "medical_record_number": (f"RM-{tag}-1", f"RM-{tag}-2", f"RM-{tag}-3"),
         "full_name": ("Siti Aminah", "Siti Aminah Lubis", "Sitti Aminah"),
-        "nik": ("3174044203870001", "3174044203870002", "3174044203870003"),
+        # A NIK holds the birth date and sex (digits 7-12): stored with none, so a birth date or sex changed
+        # alone stays valid; "other" matches the stored birth date (12-03-1987) and sex (M).
+        "nik": ("3174044203870001", "", "3174041203870003"),
         "birth_date": ("1987-03-02", "1987-03-12", "1987-03-22"),
         "sex": ("F", "M", "F"),
         "phone": ("0812-1111-2222", "0812-3333-4444", "0813-5555-6666"),
@@ -433,7 +435,8 @@ def test_a_voided_record_is_refused_to_everyone_whatever_the_value(alpha, api, r
 
 
 MINIMAL = {
-    "patient": lambda w: {"full_name": "Pasien Baru", "birth_date": "2001-05-05", "sex": "M"},
+    # Born on the stored birth date, a man: the "other" NIK of the value table is his.
+    "patient": lambda w: {"full_name": "Pasien Baru", "birth_date": "1987-03-12", "sex": "M"},
     "visit": lambda w: {"patient": w.ids["patient"], "started_at": at(0, 8)},
     "vitals": lambda w: {"visit": w.ids["visit"], "measured_at": at(0, 8)},
     "diagnosis": lambda w: {"visit": w.ids["visit"], "code": "I10"},
