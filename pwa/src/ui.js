@@ -94,14 +94,14 @@ function inputFor(field, value) {
   if (field.type === 'date')
     return h('input', { ...common, type: 'date', min: attributes.min, max: attributes.max, value: value ?? '' });
   if (field.type === 'number')
+    // A text field with a number keyboard, not type=number: Chromium's number field turns "38,2", as
+    // Indonesians write it, into 382. Both separators are read (readValue); the range is checked by rules.js.
     return h('input', {
       ...common,
-      type: 'number',
-      min: attributes.min,
-      max: attributes.max,
-      step: attributes.step || '1',
+      type: 'text',
       inputmode: attributes.inputmode || 'decimal',
-      value: value ?? '',
+      autocomplete: 'off',
+      value: value === null || value === undefined || value === '' ? '' : localDecimal(value),
     });
   return h('input', {
     ...common,
@@ -113,10 +113,23 @@ function inputFor(field, value) {
   });
 }
 
+/** A stored number as the person writes it: 38,2 in Indonesian, 38.2 in English (no grouping). */
+function localDecimal(value) {
+  const text = String(value);
+  return lang() === 'en' ? text : text.replace('.', ',');
+}
+
+/** What a person typed as a number, with a comma or a dot before the decimals ("38,2", "38.2",
+ * " 60.2 "): the number, null when empty, NaN when it is no number (rules.js says so). */
+export function parseTypedNumber(raw) {
+  const text = raw.trim().replace(',', '.');
+  if (text === '') return null;
+  return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+}
+
 function readValue(field, element) {
   const raw = element.value;
-  // Not a number (the browser keeps such an entry to itself and reports it as badInput).
-  if (field.type === 'number') return element.validity?.badInput ? NaN : raw === '' ? null : Number(raw);
+  if (field.type === 'number') return parseTypedNumber(raw);
   if (field.type === 'datetime') return raw ? new Date(raw).toISOString() : null;
   if (field.type === 'date') return raw || null;
   return raw;

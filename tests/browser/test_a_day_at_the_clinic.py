@@ -29,8 +29,8 @@ SITI = {
     "allergies": "Penisilin",
 }
 BUDI = {"full_name": "Budi Santoso", "nik": "3171010207900002", "birth_date": "1990-07-02", "sex": "M"}
-VITALS = {  # as the nurse types them
-    "temperature_c": "38.2",
+VITALS = {  # as the nurse types them: an Indonesian decimal comma, and a dot
+    "temperature_c": "38,2",
     "pulse": "96",
     "respiratory_rate": "22",
     "systolic": "118",
@@ -187,7 +187,7 @@ def test_a_day_at_the_clinic_on_phones_in_indonesian(browser, live_url, day_clin
     assert {key: records[visit][key] for key in NOTE} == NOTE
     assert records[visit]["status"] == "finished"
     vitals_row = device_records(owner, [vitals_id])[0]["server"]
-    typed = {**VITALS, "temperature_c": "38.4"}
+    typed = {**VITALS, "temperature_c": "38.4"}  # 38,2 typed, corrected to 38.4
     assert {key: str(vitals_row[key]) for key in typed} == typed
     open_visit(owner, visit)
     vitals_shown = owner.locator(f"#vitals-list li[data-id='{vitals_id}']")

@@ -115,14 +115,20 @@ def test_a_temperature_out_of_range_is_refused_with_the_range(phone):
     submit(page, "vitals")
     refused_beside(page, "temperature_c", "Harus antara 30,0 dan 45,0 °C.")
     assert "Tekanan diastolik harus lebih rendah dari sistolik." in page.inner_text("#e-diastolic")
-    assert page.locator("#f-temperature_c").get_attribute("max") == "45"
+    # A decimal keyboard, and a text field: Chromium's number field made "38,2" 382.
+    assert page.locator("#f-temperature_c").get_attribute("inputmode") == "decimal"
     assert waiting(page, "vitals") == 0
 
-    page.fill("#f-temperature_c", "38")
+    page.fill("#f-temperature_c", "")
+    page.locator("#f-temperature_c").press_sequentially("38,2")  # as Indonesians write it
     page.fill("#f-diastolic", "80")
     submit(page, "vitals")
     page.wait_for_selector("form[data-form=vitals]", state="detached")
-    assert waiting(page, "vitals") == 1
+    saved = page.evaluate(
+        "emr.db.records.where('entity').equals('vitals').toArray()"
+        ".then(([row]) => ({ ...(row.server || {}), ...(row.local || {}) }))"
+    )  # in the outbox, or already synced
+    assert (str(saved["temperature_c"]), saved["systolic"], saved["diastolic"]) == ("38.2", 120, 80)
 
 
 def test_a_patient_who_may_be_registered_already_is_shown_before_a_new_one_is_saved(phone):
@@ -139,7 +145,7 @@ def test_a_patient_who_may_be_registered_already_is_shown_before_a_new_one_is_sa
     duplicates = page.locator("#duplicates")
     duplicates.wait_for()
     assert "Pasien ini mungkin sudah terdaftar" in duplicates.inner_text()
-    shown = duplicates.locator(f"[data-duplicate={siti}]").inner_text()
+    shown = duplicates.locator(f"[data-duplicate='{siti}']").inner_text()
     for fact in ("Siti Aminah", "3174014203870001", "NIK sama"):
         assert fact in shown
     assert "RM" in shown  # its record number, given by the server when it synced
@@ -155,9 +161,9 @@ def test_a_patient_who_may_be_registered_already_is_shown_before_a_new_one_is_sa
     fill_patient(page, full_name="  siti   AMINAH ", birth_date="1987-03-02", sex="F")
     submit(page, "register")
     page.locator("#duplicates").wait_for()
-    assert "nama dan tanggal lahir sama" in page.inner_text(f"#duplicates [data-duplicate={siti}]")
+    assert "nama dan tanggal lahir sama" in page.inner_text(f"#duplicates [data-duplicate='{siti}']")
     assert page.locator("#duplicates [data-duplicate]").count() == 1
-    page.click(f"[data-duplicate-id={siti}]")
+    page.click(f"[data-duplicate-id='{siti}']")
     page.wait_for_url(f"**#/patient/{siti}")
     page.locator("#patient-details h2").wait_for()
     assert waiting(page) == 1  # nothing more was saved

@@ -199,7 +199,7 @@ def test_finishing_then_correcting_a_vital_sign_is_an_amendment_with_its_reason(
     go_offline(context, page)
     vitals.locator("button[data-edit]").click()
     edit = page.locator("form[data-form=edit-vitals]")
-    assert edit.locator("[name=temperature_c]").input_value() == "38.2"
+    assert edit.locator("[name=temperature_c]").input_value() == "38,2"  # as Indonesians write it
     edit.locator("[name=temperature_c]").fill("37.5")
     edit.locator("button[type=submit]").click()
     expect(edit.locator(".form-errors")).to_have_text("Alasan wajib diisi.")
