@@ -72,7 +72,7 @@ export async function patientsScreen(states) {
                 'a',
                 { href: `#/patient/${p.id}` },
                 h('strong', {}, p.full_name),
-                ` · ${p.medical_record_number || t('mrn_pending')} · ${p.birth_date || ''}`,
+                ` · ${p.medical_record_number || t('mrn_pending')} · ${fmtDate(p.birth_date)}`,
               ),
               stateTag(states(p.id)),
             ),
