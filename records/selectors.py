@@ -1,7 +1,11 @@
 """Reads of the clinical record: patient search, a patient's chart, history and the audit trail."""
 
+import datetime
+import functools
+import operator
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +93,38 @@ def record_history_since(*, entity: str, record_id: uuid.UUID, base_version: int
         before, after = revision.before or {}, revision.after or {}
         changed.update(name for name in after if before.get(name) != after.get(name))
     return HistorySince(base=base, changed_by_others=frozenset(changed))
+
+
+@dataclass(frozen=True)
+class FieldWrite:
+    """Who wrote a field's value, and when it reached the server."""
+
+    user_name: str
+    at: datetime.datetime
+
+
+FieldAt = tuple[str, uuid.UUID, str, datetime.datetime]  # entity, record_id, field, a time
+
+
+def field_writes(wanted: Iterable[FieldAt]) -> dict[FieldAt, FieldWrite]:
+    """For each (entity, record_id, field, time): the last change of that field of that record made
+    before that time (the value a conflict kept, say), from one read of the records' revisions."""
+    wanted = list(wanted)
+    if not wanted:
+        return {}
+    records = {(entity, record_id) for entity, record_id, _field, _at in wanted}
+    condition = functools.reduce(operator.or_, (Q(entity=e, record_id=r) for e, r in records))
+    history: dict[tuple[str, uuid.UUID], list[Revision]] = {}
+    for revision in Revision.objects.filter(condition).select_related("user").order_by("-version"):
+        history.setdefault((revision.entity, revision.record_id), []).append(revision)
+    found: dict[FieldAt, FieldWrite] = {}
+    for key in wanted:
+        entity, record_id, field, before = key
+        for revision in history.get((entity, record_id), []):
+            if revision.at <= before and (revision.before or {}).get(field) != (revision.after or {}).get(field):
+                found[key] = FieldWrite(revision.user.full_name or revision.user.email, revision.at)
+                break
+    return found
 
 
 def audit_revisions() -> QuerySet[Revision]:

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from records import access
+from records.selectors import FieldAt, FieldWrite, field_writes
 from records.serializers import output_for, rows_of
 from records.specs import SPECS
 from sync.changelog import current_seq
@@ -88,9 +89,7 @@ def _changes_of(rows: list[Any], user: User) -> list[dict[str, Any]]:
     records: dict[tuple[str, Any], dict[str, Any]] = {}
     for entity, ids in by_entity.items():
         if entity == "conflict":
-            for conflict in Conflict.objects.filter(pk__in=ids).select_related("user", "resolved_by"):
-                if access.can_read_field(user, conflict.entity, conflict.field):
-                    records[(entity, conflict.pk)] = conflict_data(conflict)
+            records.update(_conflicts_of(ids, user))
             continue
         queryset = SPECS[entity].model.objects.filter(pk__in=ids)
         if entity == "visit":
@@ -118,7 +117,23 @@ def _changes_of(rows: list[Any], user: User) -> list[dict[str, Any]]:
     return changes
 
 
-def conflict_data(conflict: Conflict) -> dict[str, Any]:
+def _conflicts_of(ids: list[Any], user: User) -> dict[tuple[str, Any], dict[str, Any]]:
+    """The conflicts among `ids` on fields this user may read, each with who wrote the value it kept."""
+    conflicts = [
+        conflict
+        for conflict in Conflict.objects.filter(pk__in=ids).select_related("user", "resolved_by")
+        if access.can_read_field(user, conflict.entity, conflict.field)
+    ]
+    writes = field_writes(_kept_write(conflict) for conflict in conflicts)
+    return {("conflict", c.pk): conflict_data(c, writes.get(_kept_write(c))) for c in conflicts}
+
+
+def _kept_write(conflict: Conflict) -> FieldAt:
+    return (conflict.entity, conflict.record_id, conflict.field, conflict.created_at)
+
+
+def conflict_data(conflict: Conflict, kept: FieldWrite | None = None) -> dict[str, Any]:
+    """A conflict as devices receive it; `kept`: who wrote the value the server kept, and when."""
     return {
         "id": str(conflict.pk),
         "version": conflict.version,
@@ -131,6 +146,8 @@ def conflict_data(conflict: Conflict) -> dict[str, Any]:
         "device_id": conflict.device_id,
         "user_name": conflict.user.full_name or conflict.user.email,
         "created_at": conflict.created_at.isoformat(),
+        "server_user_name": kept.user_name if kept else None,
+        "server_changed_at": kept.at.isoformat() if kept else None,
         "resolved_at": conflict.resolved_at.isoformat() if conflict.resolved_at else None,
         "resolved_by_name": (conflict.resolved_by.full_name or conflict.resolved_by.email)
         if conflict.resolved_by

@@ -257,13 +257,24 @@ def _resolve(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
     if conflict.resolved_at is not None:
         return {"status": "applied", "version": conflict.version}
     records.record_update_checked(checked=checked, changes=changes)
+    value = records.canonical_fields(conflict.entity, changes)[conflict.field]
+    # A device that changed the field twice offline left one conflict per change: the value kept now
+    # decides the field, so every open conflict of it closes with this one (none stays on any device).
+    same_field = Conflict.objects.select_for_update().filter(
+        entity=conflict.entity, record_id=conflict.record_id, field=conflict.field, resolved_at__isnull=True
+    )
+    for closed in [conflict, *same_field.exclude(pk=conflict.pk).order_by("created_at")]:
+        _close(closed, actor.user, value)
+    return {"status": "applied", "version": conflict.version}
+
+
+def _close(conflict: Conflict, user: User, value: Any) -> None:
     conflict.resolved_at = timezone.now()
-    conflict.resolved_by = actor.user
-    conflict.resolved_value = records.canonical_fields(conflict.entity, changes)[conflict.field]
+    conflict.resolved_by = user
+    conflict.resolved_value = value
     conflict.version += 1
     conflict.save(update_fields=["resolved_at", "resolved_by", "resolved_value", "version"])
     log_change(entity="conflict", record_id=conflict.pk, version=conflict.version, voided=False)
-    return {"status": "applied", "version": conflict.version}
 
 
 def receipts_prune(*, older_than: datetime.timedelta) -> int:

@@ -28,7 +28,8 @@ export async function searchIcd10(query, limit = 12) {
  * a diagnosis stores WHO's title, and is shown in the words of the person reading it. */
 export async function titlesOf(codes) {
   if (!codes.length) return new Map();
-  const { byCode } = await load();
+  // Without the table (offline before the app was installed) the stored titles are shown instead.
+  const { byCode } = await load().catch(() => ({ byCode: new Map() }));
   const indonesian = lang() === 'id';
   return new Map(
     codes.map((code) => {

@@ -299,18 +299,31 @@ export async function refusedByRecord(db) {
   return new Map((await refusedChanges(db)).map((m) => [m.record_id, m]));
 }
 
-/** Conflicts not yet resolved, of one record or (without an id) of all: one per field of a record, the
- * latest (a device that changed a field twice offline left one per change; one decision closes them
- * all), with `ids` (all of them), `resolving` ({value, seq}: decided on this device, waiting to be sent)
- * and `refusal` (the refused decision: {value, errors}). Oldest first. */
+/** The records among `ids` that are voided, or whose visit is: a conflict on them has nothing left to
+ * decide (the server refuses any change of them), so it is neither shown nor counted. */
+async function voidedRecords(db, ids) {
+  if (!ids.length) return new Set();
+  const rows = (await db.records.bulkGet(ids)).filter(Boolean);
+  const visitIds = rows.filter((row) => PARENT[row.entity] === 'visit' && row.parent).map((row) => row.parent);
+  const visits = new Map((await db.records.bulkGet(visitIds)).filter(Boolean).map((row) => [row.id, row]));
+  const voided = (row) => Boolean(row && view(row).voided_at);
+  return new Set(rows.filter((row) => voided(row) || voided(visits.get(row.parent))).map((row) => row.id));
+}
+
+/** Conflicts not yet resolved (of records not voided), of one record or (without an id) of all: one
+ * per field of a record, the latest (a device that changed a field twice offline left one per change;
+ * one decision closes them all), with `ids` (all of them), `resolving` ({value, seq}: decided on this
+ * device, waiting to be sent) and `refusal` (the refused decision: {value, errors}). Oldest first. */
 export async function openConflicts(db, recordId = null) {
   const [rows, waiting, failed] = await Promise.all([
     recordId ? db.conflicts.where('record_id').equals(recordId).toArray() : db.conflicts.toArray(),
     db.outbox.where('entity').equals('conflict').toArray(),
     db.failed.toArray(),
   ]);
+  const open = rows.filter((row) => !row.resolved_at);
+  const voided = await voidedRecords(db, [...new Set(open.map((c) => c.record_id))]);
   const byField = new Map();
-  for (const c of rows.filter((row) => !row.resolved_at)) {
+  for (const c of open.filter((row) => !voided.has(row.record_id))) {
     const key = `${c.entity}:${c.record_id}:${c.field}`;
     const group = byField.get(key) || [];
     byField.set(key, [...group, c]);
@@ -336,7 +349,7 @@ export async function openConflicts(db, recordId = null) {
  * has not yet resolved, and when the device last synced. One read transaction, its requests in flight
  * together (one transaction each was most of a save's time). */
 export function syncStats(db) {
-  return db.transaction('r', db.outbox, db.failed, db.conflicts, db.meta, async () => {
+  return db.transaction('r', db.outbox, db.failed, db.conflicts, db.records, db.meta, async () => {
     const [{ pending, openings }, failed, conflicts, lastSyncAt] = await Promise.all([
       outboxCounts(db),
       db.failed.count(),

@@ -77,7 +77,7 @@ def test_a_half_emoji_and_an_outbox_over_the_limit_do_not_stop_the_sync(browser,
     failed.wait_for()
     assert "half of a character" in failed.inner_text()
     page.evaluate("([id]) => { window.location.hash = `#/patient/${id}`; }", [ids["cut"]])
-    page.click("#edit-patient")
+    page.wait_for_selector("form[data-form=patient]")  # a refused record opens in its form
     page.fill("#f-allergies", "penisilin 🤒")
     page.click("form[data-form=patient] button[type=submit]")
     cut = lambda: Patient.objects.filter(pk=ids["cut"]).values_list("allergies", flat=True).first()  # noqa: E731

@@ -1,73 +1,148 @@
-// The Sync page: refused changes (with the server's reasons, to correct or discard) and conflicts.
+// The Sync page: what needs a person, each named by its patient (and the visit's date for a visit's
+// parts) and linking to where it is decided: refused changes (what was sent and the server's reasons,
+// to correct in the record's form or discard) and open conflicts (both values and who wrote them).
 import { app } from '../app.js';
 import { t } from '../i18n.js';
 import { rerender } from '../router.js';
-import { discardFailed, openConflicts, refusedChanges } from '../store.js';
+import { discardFailed, openConflicts, recordPlace, refusedChanges } from '../store.js';
 import { refreshStats } from '../syncloop.js';
-import { h, showErrors } from '../ui.js';
+import { fmtTime, h, showErrors } from '../ui.js';
+import { fmtValue, shorten, writtenBy } from './parts.js';
+
+const PARENT_FIELDS = new Set(['patient', 'visit']); // what a new record is filed under, not what it says
+
+/** Where a record is shown: its patient's screen for a patient, its visit's screen for a visit or part. */
+function placeLink({ visit, patient }, entity, recordId) {
+  if (entity === 'patient') return `#/patient/${recordId}`;
+  if (visit) return `#/visit/${visit.id}`;
+  return patient ? `#/patient/${patient.id}` : '#/sync';
+}
+
+/** The patient (name and record number, linking to where the record is shown) and which part of
+ * their record: "Data pasien", or "Kunjungan 9 Mar 2026 09.30 · Tanda vital". */
+function placeLines(place, entity, link) {
+  const { patient, visit } = place;
+  const name = patient
+    ? [patient.full_name, patient.medical_record_number].filter(Boolean).join(' · ')
+    : t('record_not_here');
+  const where = [
+    entity === 'patient' ? t('patient_details') : null,
+    visit ? t('visit_of', { date: fmtTime(visit.started_at) }) : null,
+    entity !== 'patient' && entity !== 'visit' ? t(`entity_${entity}`) : null,
+  ].filter(Boolean);
+  return [h('a', { href: link }, h('strong', {}, name)), h('div', { class: 'muted' }, where.join(' · '))];
+}
+
+function conflictItem(conflict, place) {
+  const link = placeLink(place, conflict.entity, conflict.record_id);
+  const side = (key, value, label) =>
+    h(
+      'div',
+      { dataset: { side: key } },
+      `${t(label)}: `,
+      h('strong', { class: 'pre' }, shorten(fmtValue(conflict.field, value))),
+      writtenBy(conflict, key) ? h('span', { class: 'muted' }, ` · ${writtenBy(conflict, key)}`) : null,
+    );
+  return h(
+    'li',
+    { dataset: { conflict: conflict.id, field: conflict.field } },
+    h(
+      'div',
+      {},
+      placeLines(place, conflict.entity, link),
+      h('div', {}, t('conflict_on', { field: t(conflict.field) })),
+      side('server', conflict.server_value, 'conflict_kept'),
+      side('device', conflict.device_value, 'conflict_held'),
+      conflict.resolving ? h('div', { class: 'muted' }, t('state_pending')) : null,
+      h('div', { class: 'actions' }, h('a', { class: 'button', href: link }, t('resolve_here'))),
+    ),
+  );
+}
+
+/** What a refused change sent, in words: its values, a void's reason, a conflict decision's value. */
+function sentValues(mutation, target) {
+  if (mutation.op === 'void') return `${t('void_reason')}: ${mutation.reason}`;
+  if (mutation.entity === 'conflict')
+    return target ? `${t(target.field)}: ${shorten(fmtValue(target.field, mutation.fields?.value))}` : '';
+  return Object.entries(mutation.fields || {})
+    .filter(([field]) => !PARENT_FIELDS.has(field))
+    .map(([field, value]) => `${t(field)}: ${shorten(fmtValue(field, value), 60)}`)
+    .join(' · ');
+}
+
+/** The record a refused change is of (for a conflict decision, the conflicted record and field). */
+async function refusedTarget(mutation) {
+  if (mutation.entity !== 'conflict') return { entity: mutation.entity, record_id: mutation.record_id };
+  if (mutation.display) return mutation.display;
+  return app.db.conflicts.get(mutation.record_id);
+}
+
+function refusedItem(mutation, target, place) {
+  const link = target ? placeLink(place, target.entity, target.record_id) : '#/sync';
+  const values = sentValues(mutation, target);
+  return h(
+    'li',
+    { dataset: { seq: mutation.seq } },
+    h(
+      'div',
+      {},
+      placeLines(place, target?.entity || mutation.entity, link),
+      h('div', {}, t(`refused_${mutation.op}`)),
+      values ? h('div', { class: 'pre' }, t('refused_sent', { values })) : null,
+      showErrors(mutation.errors),
+      h(
+        'div',
+        { class: 'actions' },
+        h('a', { class: 'button', href: link }, t('correct')),
+        h(
+          'button',
+          {
+            type: 'button',
+            onclick: async () => {
+              await discardFailed(app.db, mutation.seq);
+              await refreshStats();
+              rerender(true);
+            },
+          },
+          t('discard'),
+        ),
+      ),
+    ),
+  );
+}
+
+async function refusedItems() {
+  const failed = await refusedChanges(app.db);
+  return Promise.all(
+    failed.map(async (mutation) => {
+      const target = await refusedTarget(mutation);
+      const place = target ? await recordPlace(app.db, target.entity, target.record_id) : {};
+      return refusedItem(mutation, target, place);
+    }),
+  );
+}
+
+async function conflictItems() {
+  const conflicts = await openConflicts(app.db);
+  return Promise.all(conflicts.map(async (c) => conflictItem(c, await recordPlace(app.db, c.entity, c.record_id))));
+}
 
 export async function syncScreen() {
-  const failed = await refusedChanges(app.db);
-  const conflicts = await openConflicts(app.db);
-  const persisted = await navigator.storage?.persisted?.();
+  const [failed, conflicts, persisted] = await Promise.all([
+    refusedItems(),
+    conflictItems(),
+    navigator.storage?.persisted?.(),
+  ]);
   return h(
     'section',
     {},
     h('h2', {}, t('failed_title')),
-    h(
-      'ul',
-      { class: 'list', id: 'failed-list' },
-      failed.length
-        ? failed.map((m) =>
-            h(
-              'li',
-              { dataset: { seq: m.seq } },
-              h(
-                'a',
-                {
-                  href:
-                    m.entity === 'patient'
-                      ? `#/patient/${m.record_id}`
-                      : m.entity === 'visit'
-                        ? `#/visit/${m.record_id}`
-                        : '#/sync',
-                },
-                `${t(`entity_${m.entity}`)} · ${t(`op_${m.op}`)}`,
-              ),
-              showErrors(m.errors),
-              h(
-                'button',
-                {
-                  type: 'button',
-                  onclick: async () => {
-                    await discardFailed(app.db, m.seq);
-                    await refreshStats();
-                    rerender(true);
-                  },
-                },
-                t('discard'),
-              ),
-            ),
-          )
-        : h('li', { class: 'muted' }, t('none')),
-    ),
+    h('ul', { class: 'list', id: 'failed-list' }, failed.length ? failed : h('li', { class: 'muted' }, t('none'))),
     h('h2', {}, t('conflicts_title')),
     h(
       'ul',
       { class: 'list', id: 'conflict-list' },
-      conflicts.length
-        ? conflicts.map((c) =>
-            h(
-              'li',
-              {},
-              h(
-                'a',
-                { href: c.entity === 'visit' ? `#/visit/${c.record_id}` : `#/patient/${c.record_id}` },
-                `${t(`entity_${c.entity}`)} · ${t(c.field)}`,
-              ),
-            ),
-          )
-        : h('li', { class: 'muted' }, t('none')),
+      conflicts.length ? conflicts : h('li', { class: 'muted' }, t('none')),
     ),
     h('p', { class: 'muted' }, persisted ? t('storage_persisted') : t('storage_not_persisted'), ` · ${app.deviceId}`),
   );
