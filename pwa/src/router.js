@@ -13,12 +13,13 @@ export function route() {
   return { kind: kind || 'patients', id };
 }
 
-/** A person is in the middle of something: a form they opened or typed in, or a field with focus. A
- * background re-render (after a sync attempt) waits until they are done. */
+/** A person is in the middle of something: a form they opened or typed in, a question the screen
+ * asks them (`data-asking`), or a field with focus. A background re-render (after a sync) waits until
+ * they are done. */
 export function busy() {
   const main = document.getElementById('view');
   return (
-    main.querySelector('form[data-dirty], form:not([data-standing])') ||
+    main.querySelector('form[data-dirty], form:not([data-standing]), [data-asking]') ||
     (main.contains(document.activeElement) && document.activeElement.matches('input, textarea, select'))
   );
 }

@@ -324,3 +324,31 @@ def test_a_conflict_on_a_part_is_shown_on_its_line(browser, live_url, visit_clin
     line = page.locator(f"#vitals-list li[data-id='{ids['vitals']}']")
     expect(line.locator(".conflict[data-field=pulse]")).to_be_visible()
     context.close()
+
+
+def test_a_refused_change_of_the_visit_opens_its_form_with_the_reason_to_correct_and_resend(
+    browser, live_url, visit_clinic
+):
+    """An older app (or another path) sent a chief complaint the server refuses: the visit's details
+    open in their form with the device's value and the server's reason beside the field; corrected
+    there, the change goes up and the refusal is gone."""
+    context, page = phone(browser, live_url, visit_clinic, "doctor")
+    ids = chart(page, {"full_name": "Yanti Keluhan", "birth_date": "1982-11-20", "sex": "F"})
+    sync(page)
+    too_long = "Batuk " * 200  # 1,200 characters: the server keeps 1,000
+    page.evaluate(
+        "([id, text]) => emr.save([{entity: 'visit', id, op: 'update', fields: {chief_complaint: text}}])",
+        [ids["visit"], too_long],
+    )
+    page.wait_for_function("emr.stats.failed === 1")
+    open_visit(page, ids["visit"])
+    edit = page.locator("#visit-admin form[data-form=visit-admin]")
+    expect(edit).to_be_visible()
+    assert edit.locator("[name=chief_complaint]").input_value() == too_long
+    expect(edit.locator("[data-server-error=chief_complaint]")).to_contain_text("1000")
+    edit.locator("[name=chief_complaint]").fill("Batuk berdahak 2 minggu")
+    edit.locator("button[type=submit]").click()
+    page.wait_for_function("emr.stats.failed === 0 && emr.stats.pending === 0 && !emr.syncing")
+    stored = in_clinic(visit_clinic, lambda: Visit.objects.get(pk=ids["visit"]).chief_complaint)
+    assert stored == "Batuk berdahak 2 minggu"
+    context.close()

@@ -8,12 +8,22 @@ import { app, CLINICAL_READERS, CLINICIANS } from '../app.js';
 import { canWrite, FIELDS } from '../fields.js';
 import { lang, t } from '../i18n.js';
 import { rerender } from '../router.js';
-import { children, getRecord, noteRecordedHere, randomId, recordedHere, refusedByRecord } from '../store.js';
+import {
+  children,
+  decidedRecord,
+  getRecord,
+  noteRecordedHere,
+  openConflicts,
+  randomId,
+  recordedHere,
+  refusedByRecord,
+  refusedOf,
+} from '../store.js';
 import { save } from '../syncloop.js';
 import { clear, fmtTime, form, h, showErrors } from '../ui.js';
 import { titlesOf } from '../icd10.js';
 import { diagnosisForm } from './diagnosis.js';
-import { conflictBoxes, failureNote, stateTag, voidBox, voidedTag } from './parts.js';
+import { conflictBoxes, editForm as recordForm, failureNote, stateTag, voidBox, voidedTag } from './parts.js';
 
 const PARTS = [
   { entity: 'vitals', title: 'vitals', add: 'add_vitals' },
@@ -354,10 +364,12 @@ function adminFields(visit) {
 /** The visit's details, with Edit and Void where the server would take them: only doctors and
  * owners amend a finished visit, and void one that has started. */
 function adminSection(ctx) {
-  const { visit, id } = ctx;
+  const { visit } = ctx;
   const clinician = CLINICIANS.includes(app.user.role);
   const status = visit.status || 'arrived';
   const box = h('div', { id: 'visit-admin' });
+  // A refused change of these fields opens their form at once, with the server's reasons beside them.
+  const refusedHere = ctx.refusals.some((m) => FIELDS.visitAdmin.some((f) => f.name in (m.fields || {})));
   const facts = () =>
     h(
       'dl',
@@ -376,16 +388,16 @@ function adminSection(ctx) {
       ]),
     );
   const editForm = () =>
-    form({
+    recordForm({
+      entity: 'visit',
       name: 'visit-admin',
+      record: visit,
       fields: adminFields(visit),
-      current: visit,
+      conflicts: ctx.conflicts,
+      refusals: ctx.refusals,
       reasonLabel: ctx.amend,
+      standing: refusedHere,
       onCancel: ctx.editor.close,
-      onSave: async (fields, reason) => {
-        if (Object.keys(fields).length) await save([{ entity: 'visit', id, op: 'update', fields, reason }]);
-        rerender(true);
-      },
     });
   const show = () =>
     clear(
@@ -409,12 +421,13 @@ function adminSection(ctx) {
             : null,
         ),
     );
-  show();
+  if (refusedHere && !ctx.readOnly) ctx.editor.open(box, editForm(), show);
+  else show();
   return box;
 }
 
 function soapSection(ctx) {
-  const { visit, id } = ctx;
+  const { visit } = ctx;
   const writer = !ctx.readOnly && CLINICIANS.includes(app.user.role);
   if (!writer)
     return h(
@@ -422,17 +435,16 @@ function soapSection(ctx) {
       { class: 'facts', id: 'soap' },
       FIELDS.soap.map((f) => [h('dt', {}, t(f.name)), h('dd', { class: 'pre' }, visit[f.name] || '—')]),
     );
-  ctx.soapForm = form({
+  ctx.soapForm = recordForm({
+    entity: 'visit',
     name: 'soap',
     standing: true,
+    record: visit,
     fields: FIELDS.soap,
-    current: visit,
+    conflicts: ctx.conflicts,
+    refusals: ctx.refusals,
     reasonLabel: ctx.amend,
-    onSave: async (fields, reason) => {
-      if (Object.keys(fields).length)
-        await save([{ entity: 'visit', id, op: 'update', fields: soapChanges(visit, fields), reason }]);
-      rerender(true);
-    },
+    changes: (fields) => soapChanges(visit, fields),
   });
   return h('div', { id: 'soap' }, ctx.soapForm);
 }
@@ -466,7 +478,8 @@ function finishSection(ctx) {
   const ask = () =>
     clear(
       box,
-      h('p', { role: 'alert', class: 'finish-ask' }, t('finish_no_diagnosis')),
+      // A question on screen holds background redraws off, as an open form does (router.busy).
+      h('p', { role: 'alert', class: 'finish-ask', dataset: { asking: '1' } }, t('finish_no_diagnosis')),
       h(
         'div',
         { class: 'actions' },
@@ -490,11 +503,12 @@ function finishSection(ctx) {
   return clear(box, button);
 }
 
-async function visitContext(id, states, visit) {
+async function visitContext(id, states, visit, conflicts) {
   const clinical = CLINICAL_READERS.includes(app.user.role);
-  const [patient, refused, mine, ...lists] = await Promise.all([
+  const [patient, refused, refusals, mine, ...lists] = await Promise.all([
     visit.patient ? getRecord(app.db, visit.patient) : null,
     refusedByRecord(app.db),
+    refusedOf(app.db, id),
     recordedHere(app.db),
     ...PARTS.map(({ entity }) => (clinical ? children(app.db, entity, id) : [])),
   ]);
@@ -508,6 +522,8 @@ async function visitContext(id, states, visit) {
     patient,
     states,
     refused,
+    conflicts,
+    refusals: refusals.filter((m) => m.op === 'create' || m.op === 'update'),
     parts,
     clinical,
     finished,
@@ -523,9 +539,10 @@ async function visitContext(id, states, visit) {
 }
 
 export async function visitScreen(id, states) {
-  const visit = await getRecord(app.db, id);
+  const conflicts = await openConflicts(app.db, id);
+  const visit = await decidedRecord(app.db, id, conflicts);
   if (!visit) return h('p', {}, h('a', { href: '#/' }, t('back')));
-  const ctx = await visitContext(id, states, visit);
+  const ctx = await visitContext(id, states, visit, conflicts);
   const sections = [
     h('a', { href: `#/patient/${visit.patient}` }, t('back')),
     patientBanner(ctx.patient, visit),
