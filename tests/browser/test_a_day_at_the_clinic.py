@@ -12,13 +12,12 @@ import pytest
 from playwright.sync_api import expect
 
 from records.models import Diagnosis, Patient, Prescription, Revision, Visit, VitalSigns
-from tests.browser.test_offline_sync import base_url, device_records, go_offline, go_online, sign_in, wait_synced
+from tests.browser.test_offline_sync import PHONE, device_records, go_offline, go_online, phone, wait_synced
 from tests.browser.test_offline_sync import in_gamma as in_clinic
 from tests.conftest import _make_clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
-PHONE = {"width": 390, "height": 844}
 SITI = {
     "full_name": "Siti Aminah",
     "nik": "3171015403850001",  # DKI Jakarta; born 14-03-85, a woman: day 14 + 40
@@ -53,11 +52,9 @@ def day_clinic(platform_world, django_db_blocker):
         return _make_clinic("pwaday", "Klinik Sehat Sentosa")
 
 
-def phone(browser, live_url, clinic, role):
+def installed_phone(browser, live_url, clinic, role):
     """A phone in Indonesian, signed in as `role`, the app installed (its service worker controls it)."""
-    context = browser.new_context(locale="id-ID", viewport=PHONE, service_workers="allow")
-    context.set_default_timeout(20_000)
-    page = sign_in(context, base_url(live_url, clinic), clinic.email(role))
+    context, page = phone(browser, live_url, clinic, role, service_workers="allow")
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     return context, page
 
@@ -91,7 +88,7 @@ def open_visit(page, visit_id):
 
 def test_a_day_at_the_clinic_on_phones_in_indonesian(browser, live_url, day_clinic):
     # --- Front desk: two patients, a second registration of one of them flagged, a visit. ----------
-    desk_context, desk = phone(browser, live_url, day_clinic, "frontdesk")
+    desk_context, desk = installed_phone(browser, live_url, day_clinic, "frontdesk")
     register(desk, SITI)
     siti = id_in_url(desk, "patient")
     register(desk, BUDI)
@@ -113,7 +110,7 @@ def test_a_day_at_the_clinic_on_phones_in_indonesian(browser, live_url, day_clin
     assert in_clinic(day_clinic, lambda: Patient.objects.filter(full_name__iexact="siti aminah").count()) == 1
 
     # --- Nurse: the connection drops; the app opens from the phone and takes the vital signs. -------
-    nurse_context, nurse = phone(browser, live_url, day_clinic, "nurse")
+    nurse_context, nurse = installed_phone(browser, live_url, day_clinic, "nurse")
     go_offline(nurse_context, nurse)
     nurse.reload()
     nurse.wait_for_function("window.emr && emr.ready")
@@ -133,7 +130,7 @@ def test_a_day_at_the_clinic_on_phones_in_indonesian(browser, live_url, day_clin
     vitals_id = vitals_line.get_attribute("data-id")
 
     # --- Doctor: the note, a diagnosis found in Indonesian, a prescription, finishing, a correction. --
-    doctor_context, doctor = phone(browser, live_url, day_clinic, "doctor")
+    doctor_context, doctor = installed_phone(browser, live_url, day_clinic, "doctor")
     open_visit(doctor, visit)
     banner = doctor.locator("#patient-banner")
     expect(banner.locator("[data-allergies=known]")).to_have_text("⚠ Alergi: Penisilin")
@@ -181,7 +178,7 @@ def test_a_day_at_the_clinic_on_phones_in_indonesian(browser, live_url, day_clin
     wait_synced(doctor)
 
     # --- A second device (the owner's phone) holds every value as it was typed. ---------------------
-    owner_context, owner = phone(browser, live_url, day_clinic, "owner")
+    owner_context, owner = installed_phone(browser, live_url, day_clinic, "owner")
     records = {r["id"]: {**(r["server"] or {}), **(r["local"] or {})} for r in device_records(owner, [siti, visit])}
     assert {key: records[siti][key] for key in SITI} == SITI
     assert {key: records[visit][key] for key in NOTE} == NOTE

@@ -69,6 +69,16 @@ def open_app(browser, live_url, clinic, role="doctor", service_workers="allow", 
     return context, page
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+def phone(browser, live_url, clinic, role, *, locale="id-ID", service_workers="block"):
+    """A new phone (390 x 844), in Indonesian unless said, signed in as `role`, with the app open and synced."""
+    context = browser.new_context(locale=locale, viewport=PHONE, service_workers=service_workers)
+    context.set_default_timeout(20_000)
+    return context, sign_in(context, base_url(live_url, clinic), clinic.email(role))
+
+
 def base_url(live_url, clinic) -> str:
     return live_url.format(f"{clinic.subdomain}.")
 

@@ -14,13 +14,12 @@ import pytest
 from records.models import Patient, VitalSigns
 from sync.models import Conflict
 from tests.browser.test_offline_sync import (
-    base_url,
     go_offline,
     go_online,
     in_gamma,
     open_app,
+    phone,
     save_patient,
-    sign_in,
     wait_synced,
     wait_until,
 )
@@ -28,20 +27,11 @@ from tests.conftest import _make_clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
-PHONE = {"width": 390, "height": 844}
-
 
 @pytest.fixture(scope="session")
 def clinic(platform_world, django_db_blocker):
     with django_db_blocker.unblock():
         return _make_clinic("pwaconflict", "Klinik Konflik")
-
-
-def phone_device(browser, live_url, clinic, role):
-    """A phone (390 x 844) in Indonesian, signed in and synced."""
-    context = browser.new_context(locale="id-ID", viewport=PHONE, service_workers="block")
-    context.set_default_timeout(20_000)
-    return context, sign_in(context, base_url(live_url, clinic), clinic.email(role))
 
 
 def show(page, route):
@@ -84,7 +74,7 @@ def test_a_patient_conflict_is_decided_once_on_the_patient_screen_for_every_devi
     desk_context, desk = open_app(browser, live_url, clinic, role="frontdesk", service_workers="block")
     patient = save_patient(desk, full_name="Ani Konflik", birth_date="1990-01-02", sex="F", phone="0811")
     wait_synced(desk)
-    doctor_context, doctor = phone_device(browser, live_url, clinic, "doctor")
+    doctor_context, doctor = phone(browser, live_url, clinic, "doctor")
     nurse_context, nurse = open_app(browser, live_url, clinic, role="nurse", service_workers="block")
 
     # Offline, the front desk and the doctor each correct the birth date, differently.
@@ -142,7 +132,7 @@ def test_writing_a_conflicted_field_anew_decides_it(browser, live_url, clinic):
     desk_context, desk = open_app(browser, live_url, clinic, role="frontdesk", service_workers="block")
     patient = save_patient(desk, full_name="Budi Tulis Ulang", birth_date="1985-03-04", sex="M", phone="0811")
     wait_synced(desk)
-    nurse_context, nurse = phone_device(browser, live_url, clinic, "nurse")
+    nurse_context, nurse = phone(browser, live_url, clinic, "nurse")
     go_offline(desk_context, desk)
     go_offline(nurse_context, nurse)
     edit_offline(desk, patient, {"phone": "0822"})
@@ -196,7 +186,7 @@ def test_the_sync_page_names_the_patient_the_visit_the_field_and_both_values(bro
     visit, vitals = nurse.evaluate(VISIT_WITH_VITALS, [patient, started])
     wait_synced(nurse)
     mrn = in_gamma(clinic, lambda: Patient.objects.get(pk=patient).medical_record_number)
-    doctor_context, doctor = phone_device(browser, live_url, clinic, "doctor")
+    doctor_context, doctor = phone(browser, live_url, clinic, "doctor")
     desk_context, desk = open_app(browser, live_url, clinic, role="frontdesk", service_workers="block")
 
     go_offline(nurse_context, nurse)
@@ -242,7 +232,7 @@ def test_the_sync_page_names_the_patient_the_visit_the_field_and_both_values(bro
 
 
 def test_a_refused_patient_change_opens_in_its_form_and_the_correction_replaces_it(browser, live_url, clinic):
-    context, page = phone_device(browser, live_url, clinic, "frontdesk")
+    context, page = phone(browser, live_url, clinic, "frontdesk")
     patient = save_patient(page, full_name="Dewi Koreksi", birth_date="1982-07-15", sex="F")
     wait_synced(page)
     mrn = in_gamma(clinic, lambda: Patient.objects.get(pk=patient).medical_record_number)

@@ -14,13 +14,11 @@ import pytest
 from playwright.sync_api import expect
 
 from records.models import Diagnosis, Patient, Prescription, Revision, Visit, VitalSigns
-from tests.browser.test_offline_sync import base_url, go_offline, go_online, sign_in, wait_synced, wait_until
+from tests.browser.test_offline_sync import PHONE, go_offline, go_online, phone, wait_synced, wait_until
 from tests.browser.test_offline_sync import in_gamma as in_clinic
 from tests.conftest import _make_clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
-
-PHONE = {"width": 390, "height": 844}
 
 # A patient and a visit (and vital signs, if given) saved on the device in one transaction.
 CHART_JS = """async ({patient, visit, vitals}) => {
@@ -43,13 +41,6 @@ CHART_JS = """async ({patient, visit, vitals}) => {
 def visit_clinic(platform_world, django_db_blocker):
     with django_db_blocker.unblock():
         return _make_clinic("pwavisit", "Klinik PWA Kunjungan")
-
-
-def phone(browser, live_url, clinic, role):
-    """A phone in Indonesian, signed in as `role`, synced."""
-    context = browser.new_context(locale="id-ID", viewport=PHONE, service_workers="block")
-    context.set_default_timeout(20_000)
-    return context, sign_in(context, base_url(live_url, clinic), clinic.email(role))
 
 
 def days_ago(days: int) -> str:
