@@ -258,10 +258,15 @@ def _resolve(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
         return {"status": "applied", "version": conflict.version}
     records.record_update_checked(checked=checked, changes=changes)
     value = records.canonical_fields(conflict.entity, changes)[conflict.field]
-    # A device that changed the field twice offline left one conflict per change: the value kept now
-    # decides the field, so every open conflict of it closes with this one (none stays on any device).
+    # A device that changed the field twice offline left one conflict per change, shown as one: the
+    # value kept now decides them all. Another device's conflict on the field holds a value nobody
+    # deciding this one was shown, so it stays open for a person to see.
     same_field = Conflict.objects.select_for_update().filter(
-        entity=conflict.entity, record_id=conflict.record_id, field=conflict.field, resolved_at__isnull=True
+        entity=conflict.entity,
+        record_id=conflict.record_id,
+        field=conflict.field,
+        device_id=conflict.device_id,
+        resolved_at__isnull=True,
     )
     for closed in [conflict, *same_field.exclude(pk=conflict.pk).order_by("created_at")]:
         _close(closed, actor.user, value)

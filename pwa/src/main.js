@@ -3,7 +3,7 @@
 import { app, notice } from './app.js';
 import { renderBar } from './header.js';
 import { lang, setLanguage, t } from './i18n.js';
-import { noteChartOpening, render } from './router.js';
+import { noteChartOpening, render, rerender } from './router.js';
 import { registerServiceWorker } from './serviceworker.js';
 import { identify } from './session.js';
 import { getMeta, openStore, randomId, setMeta } from './store.js';
@@ -56,6 +56,13 @@ async function start() {
     runSync();
   });
   window.addEventListener('offline', () => renderBar());
+  // Back to the app: the service worker or another tab may have synced meanwhile.
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') {
+      refreshStats();
+      rerender();
+    }
+  });
   setInterval(() => {
     if (navigator.onLine) runSync();
   }, 30000);

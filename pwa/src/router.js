@@ -47,8 +47,14 @@ export function noteChartOpening() {
   return app.notingChart;
 }
 
+/** Draw the screen again from the store. A background redraw skipped while the person was busy is
+ * owed (`app.stale`): it happens at the next chance, not only after a sync that changes something. */
 export function rerender(force = false) {
-  if (!force && busy()) return;
+  if (!force && busy()) {
+    app.stale = true;
+    return;
+  }
+  app.stale = false;
   render({ background: !force });
 }
 

@@ -96,9 +96,17 @@ async function leaveOnceOpeningsSent() {
     await refreshStats();
     // Only the network is waited for: a device the server refuses (revoked, signed out) is wiped all
     // the same, as the person asked, since nothing it holds would ever be taken.
-    if (app.stats.openings && app.problem === 'network') return notice('logout', t('logout_openings'));
+    if (app.stats.openings && ['network', 'suspended'].includes(app.problem))
+      return notice('logout', t('logout_openings'));
   }
   return wipeAndLeave();
+}
+
+/** The session's CSRF token from its cookie, for when /api/me/ could not give it (a suspended
+ * clinic answers it 403, yet signing out must still work). */
+function csrfCookie() {
+  const found = document.cookie.split('; ').find((c) => /^(__Host-)?csrftoken=/.test(c));
+  return found ? decodeURIComponent(found.split('=')[1]) : '';
 }
 
 async function wipeAndLeave() {
@@ -108,7 +116,7 @@ async function wipeAndLeave() {
   const signedOut = await fetch('/accounts/logout/', {
     method: 'POST',
     credentials: 'same-origin',
-    headers: { 'X-CSRFToken': app.csrf, 'Content-Type': 'application/x-www-form-urlencoded' },
+    headers: { 'X-CSRFToken': app.csrf || csrfCookie(), 'Content-Type': 'application/x-www-form-urlencoded' },
     body: '',
   }).then(
     (response) => response.ok,

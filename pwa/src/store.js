@@ -311,8 +311,8 @@ async function voidedRecords(db, ids) {
 }
 
 /** Conflicts not yet resolved (of records not voided), of one record or (without an id) of all: one
- * per field of a record, the latest (a device that changed a field twice offline left one per change;
- * one decision closes them all), with `ids` (all of them), `resolving` ({value, seq}: decided on this
+ * per field of a record and device, the latest (a device that changed a field twice offline left one
+ * per change; one decision closes them all; another device's held value is shown apart), with `ids` (all of them), `resolving` ({value, seq}: decided on this
  * device, waiting to be sent) and `refusal` (the refused decision: {value, errors}). Oldest first. */
 export async function openConflicts(db, recordId = null) {
   const [rows, waiting, failed] = await Promise.all([
@@ -324,7 +324,7 @@ export async function openConflicts(db, recordId = null) {
   const voided = await voidedRecords(db, [...new Set(open.map((c) => c.record_id))]);
   const byField = new Map();
   for (const c of open.filter((row) => !voided.has(row.record_id))) {
-    const key = `${c.entity}:${c.record_id}:${c.field}`;
+    const key = `${c.entity}:${c.record_id}:${c.field}:${c.device_id}`;
     const group = byField.get(key) || [];
     byField.set(key, [...group, c]);
   }

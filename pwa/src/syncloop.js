@@ -85,7 +85,7 @@ export async function runSync() {
     app.syncing = false;
     app.progress = null;
     await refreshStats();
-    if (changed) rerender();
+    if (changed || app.stale) rerender();
     if (app.again) {
       app.again = false;
       scheduleSync(50);

@@ -121,15 +121,17 @@ function localDecimal(value) {
 
 /** What a person typed as a number, with a comma or a dot before the decimals ("38,2", "38.2",
  * " 60.2 "): the number, null when empty, NaN when it is no number (rules.js says so). */
-export function parseTypedNumber(raw) {
+export function parseTypedNumber(raw, { whole = false } = {}) {
   const text = raw.trim().replace(',', '.');
   if (text === '') return null;
+  // "1.000" is a thousand in Indonesian: in a whole-number field a separator is never read as decimals.
+  if (whole && /^\d{1,3}(\.\d{3})+$/.test(text)) return NaN;
   return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
 }
 
 function readValue(field, element) {
   const raw = element.value;
-  if (field.type === 'number') return parseTypedNumber(raw);
+  if (field.type === 'number') return parseTypedNumber(raw, { whole: element.inputMode === 'numeric' });
   if (field.type === 'datetime') return raw ? new Date(raw).toISOString() : null;
   if (field.type === 'date') return raw || null;
   return raw;

@@ -1,5 +1,6 @@
 """Patient conflicts resolved once for every device: a device that changed a field twice offline
-leaves one decision, not two (resolving closes every open conflict of that field), and the pull names
+leaves one decision, not two (resolving closes every open conflict of that field from that device;
+another device's stays open), and the pull names
 who wrote each value and when."""
 
 import datetime
@@ -63,3 +64,24 @@ def test_the_pull_says_who_wrote_each_value_and_when(alpha, shared_patient):
     assert conflict["user_name"] == nurse.full_name
     server_at = datetime.datetime.fromisoformat(conflict["server_changed_at"])
     assert server_at <= datetime.datetime.fromisoformat(conflict["created_at"])
+
+
+def test_a_decision_leaves_another_devices_conflict_on_the_field_open(alpha, shared_patient):
+    """The doctor's held penicillin allergy was never shown to the nurse deciding her own conflict on
+    the field: it stays open, for a person to see and decide."""
+    first, second, doctor, patient = shared_patient
+    first.update("patient", patient, {"allergies": "Sulfa"})
+    second.update("patient", patient, {"allergies": "Amoksisilin"})  # both offline
+    doctor.update("patient", patient, {"allergies": "Penisilin"})
+    first.sync()
+    second.sync()
+    doctor.sync()
+    [nurses] = second.open_conflicts()
+    second.resolve(nurses["id"], "Sulfa")
+    second.sync()
+    doctor.pull()
+    [left] = [c for c in doctor.open_conflicts() if c["device_value"] == "Penisilin"]
+    assert left["field"] == "allergies"
+    with schema_context(alpha.clinic.schema_name):
+        still_open = Conflict.objects.filter(record_id=patient, resolved_at__isnull=True)
+        assert list(still_open.values_list("device_value", flat=True)) == ["Penisilin"]

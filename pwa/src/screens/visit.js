@@ -6,7 +6,7 @@ import { ageAt } from '../age.js';
 import { allergyMatches } from '../allergies.js';
 import { app, CLINICAL_READERS, CLINICIANS } from '../app.js';
 import { canWrite, FIELDS } from '../fields.js';
-import { lang, t } from '../i18n.js';
+import { t } from '../i18n.js';
 import { rerender } from '../router.js';
 import {
   children,
@@ -20,7 +20,7 @@ import {
   refusedOf,
 } from '../store.js';
 import { save } from '../syncloop.js';
-import { clear, fmtTime, form, h, showErrors } from '../ui.js';
+import { clear, fmtNumber, fmtTime, form, h, showErrors } from '../ui.js';
 import { titlesOf } from '../icd10.js';
 import { diagnosisForm } from './diagnosis.js';
 import { conflictBoxes, editForm as recordForm, failureNote, stateTag, voidBox, voidedTag } from './parts.js';
@@ -30,19 +30,6 @@ const PARTS = [
   { entity: 'diagnosis', title: 'diagnoses', add: 'add_diagnosis' },
   { entity: 'prescription', title: 'prescriptions', add: 'add_prescription' },
 ];
-
-const numberFormats = new Map();
-
-/** A number as the person writes it (38,2 in Indonesian, 38.2 in English), at most one decimal. */
-export function fmtNumber(value) {
-  if (value === null || value === undefined || value === '') return '';
-  const number = Number(value);
-  if (!Number.isFinite(number)) return String(value);
-  const locale = lang() === 'en' ? 'en-GB' : 'id-ID';
-  if (!numberFormats.has(locale))
-    numberFormats.set(locale, new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }));
-  return numberFormats.get(locale).format(number);
-}
 
 // --- the patient ----------------------------------------------------------------------------------
 
@@ -494,7 +481,8 @@ function finishSection(ctx) {
       class: 'primary',
       id: 'finish-visit',
       onclick: () => {
-        if (ctx.root.querySelector('form[data-dirty]:not([data-standing])')) return say(t('finish_open_forms'));
+        // Any entry typed and not saved but the note's (which goes with the finish) holds it back.
+        if (ctx.root.querySelector('form[data-dirty]:not([data-form=soap])')) return say(t('finish_open_forms'));
         return ctx.hasDiagnosis ? finish() : ask();
       },
     },
