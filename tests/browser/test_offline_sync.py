@@ -419,7 +419,8 @@ def test_a_refused_change_shows_as_failed_with_its_reason_in_indonesian_and_can_
     page.goto(base_url(live_url, gamma) + "/app/#/sync")
     failed = page.locator("#failed-list li").first
     failed.wait_for()
-    assert "Pasien · baru" in failed.inner_text()
+    assert "Data pasien\nCatatan baru ditolak" in failed.inner_text()
+    assert "Yang dikirim: Nama lengkap: NIK Salah" in failed.inner_text()
     assert "NIK: NIK harus terdiri dari tepat 16 digit." in failed.inner_text()
     failed.get_by_role("button").click()
     page.wait_for_function("emr.stats.failed === 0")
@@ -552,10 +553,15 @@ def test_a_background_redraw_never_replaces_a_form_the_person_opened_while_it_wa
         """() => {
           const table = emr.db.failed;
           const read = table.toArray.bind(table);
-          table.toArray = () => new Promise((resolve) => {
+          const Dexie = emr.db.constructor;
+          table.toArray = () => {
+            // The sync's own reads inside its transactions pass: only the redraw's is held.
+            if (Dexie.currentTransaction) return read();
             table.toArray = read;
-            window.releaseRedraw = () => resolve(read());
-          });
+            return new Promise((resolve) => {
+              window.releaseRedraw = () => resolve(read());
+            });
+          };
         }"""
     )
     context.set_offline(False)
