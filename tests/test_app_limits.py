@@ -4,9 +4,7 @@ checks (pwa/src/rules.js, run in node) refuse exactly what the server refuses at
 
 import datetime
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -14,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone, translation
@@ -24,6 +21,7 @@ from records.models import Patient, Visit, VitalSigns
 from records.rules import CHECKS, DAYS_AHEAD, export_rules
 from records.specs import SPECS
 from records.validators import OLDEST_BIRTH_DATE, PhysiologicalRange
+from tests.app_rules import run_rules_in_node
 
 ROOT = Path(__file__).resolve().parent.parent
 PWA_SRC = ROOT / "pwa" / "src"
@@ -144,14 +142,8 @@ def test_every_message_the_apps_checks_give_is_in_both_languages():
 
 # --- the app refuses what the server refuses --------------------------------------------------------------------
 
-RUN_IN_NODE = """
-import { pathToFileURL } from 'node:url';
-let input = '';
-for await (const chunk of process.stdin) input += chunk;
-const { rules, cells, module } = JSON.parse(input);
-globalThis.RULES = rules;
-const { problems } = await import(pathToFileURL(module).href);
-const refused = cells.map(([entity, name, value]) => Boolean(problems(entity, { [name]: value }, {})[name]));
+IN_NODE = """
+const refused = input.cells.map(([entity, name, value]) => Boolean(problems(entity, { [name]: value }, {})[name]));
 process.stdout.write(JSON.stringify(refused));
 """
 
@@ -196,20 +188,7 @@ def test_the_app_refuses_exactly_what_the_server_refuses_at_every_limit():
         for value in _at_the_limits(entity, name, rule)
     ]
     assert len(cells) > 150
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("The app's rules are checked in node: install Node.js 18+ (make pwa needs it too).")
-    payload = {"rules": rules, "cells": cells, "module": str(PWA_SRC / "rules.js")}
-    done = subprocess.run(
-        [node, "--input-type=module", "-e", RUN_IN_NODE],
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-        env={**os.environ, "TZ": settings.TIME_ZONE},  # a clinic's devices keep its time: "today" is its day
-    )
-    app = json.loads(done.stdout)
+    app = run_rules_in_node(IN_NODE, {"cells": cells})
     disagree = [
         (cell, "app refuses" if in_app else "server refuses")
         for cell, in_app in zip(cells, app, strict=True)

@@ -4,31 +4,23 @@ models export now), which must find the same problem case by case."""
 
 import datetime
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from records.models import Patient
-from records.rules import export_rules
 from records.services import AUDIT_FIELDS
+from tests.app_rules import run_rules_in_node
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = json.loads((Path(__file__).parent / "nik_cases.json").read_text())["cases"]
 # The app's name for a problem the server names otherwise.
 SERVER_NAME = {"too_long": "max_length"}
 
-RUN_IN_NODE = """
-import { pathToFileURL } from 'node:url';
-let input = '';
-for await (const chunk of process.stdin) input += chunk;
-const { rules, cases, module } = JSON.parse(input);
-globalThis.RULES = rules;
-const { problems } = await import(pathToFileURL(module).href);
+IN_NODE = """
 const person = (c) => ({ nik: c.nik, birth_date: c.birth_date, sex: c.sex });
-const found = cases.map((c) => problems('patient', person(c), null).nik || []);
+const found = input.cases.map((c) => problems('patient', person(c), null).nik || []);
 process.stdout.write(JSON.stringify(found));
 """
 
@@ -47,21 +39,9 @@ def _on_the_server(case: dict) -> list[tuple[str, str | None]]:
 
 @pytest.fixture(scope="module")
 def in_the_app() -> list[list[tuple[str, str | None]]]:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("The app's rules are checked in node: install Node.js 18+ (make pwa needs it too).")
-    payload = {"rules": export_rules(), "cases": CASES, "module": str(ROOT / "pwa" / "src" / "rules.js")}
-    done = subprocess.run(
-        [node, "--input-type=module", "-e", RUN_IN_NODE],
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
     return [
         [(SERVER_NAME.get(p["code"], p["code"]), (p.get("params") or {}).get("expected")) for p in found]
-        for found in json.loads(done.stdout)
+        for found in run_rules_in_node(IN_NODE, {"cases": CASES})
     ]
 
 
