@@ -356,12 +356,14 @@ def _write_revision(
 ) -> Revision:
     revision = revision_of(instance, action, actor, before, reason)
     revision.save(force_insert=True)
+    changed = {} if before is None else {k: v for k, v in revision.after.items() if before.get(k, v) != v}
     record_written.send(
         sender=type(instance),
         entity=revision.entity,
         record_id=instance.pk,
         version=instance.version,
         voided=instance.is_voided,
+        changed=changed,
     )
     return revision
 

@@ -6,7 +6,9 @@ in that same transaction; the record itself knows nothing of sync.
 
 from django.dispatch import Signal
 
-# kwargs: entity (str), record_id (UUID), version (int), voided (bool)
+# kwargs: entity (str), record_id (UUID), version (int), voided (bool), changed (dict: the fields a
+# change of an existing record gave new values, with those values as a snapshot holds them; empty on
+# a create)
 record_written = Signal()
 
 # Many new records at once (a device's batch, the record generator): kwargs: records (list of

@@ -101,5 +101,9 @@ class Conflict(models.Model):
     )
     resolved_value = models.JSONField(null=True, blank=True)
 
+    class Meta:
+        # Every write of a record asks for its open conflicts (sync.services.refresh_open_conflicts).
+        indexes = [models.Index(fields=["record_id", "field"], name="conflict_record_field")]
+
     def __str__(self) -> str:
         return f"conflict on {self.entity}.{self.field} of {self.record_id}"

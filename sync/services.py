@@ -273,6 +273,27 @@ def _resolve(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
     return {"status": "applied", "version": conflict.version}
 
 
+def refresh_open_conflicts(
+    sender: object, *, entity: str, record_id: Any, changed: dict[str, Any] | None = None, **_: object
+) -> None:
+    """A field written again while a conflict on it is open (a correction, another device's change, a
+    decision): the conflict now shows the value the server holds, and every device pulls it, so keeping
+    "the server's value" never means an older one and keeping the device's is decided knowing what it
+    replaces."""
+    if not changed:
+        return
+    open_ones = Conflict.objects.select_for_update().filter(
+        entity=entity, record_id=record_id, field__in=list(changed), resolved_at__isnull=True
+    )
+    for conflict in open_ones:
+        if conflict.server_value == changed[conflict.field]:
+            continue
+        conflict.server_value = changed[conflict.field]
+        conflict.version += 1
+        conflict.save(update_fields=["server_value", "version"])
+        log_change(entity="conflict", record_id=conflict.pk, version=conflict.version, voided=False)
+
+
 def _close(conflict: Conflict, user: User, value: Any) -> None:
     conflict.resolved_at = timezone.now()
     conflict.resolved_by = user

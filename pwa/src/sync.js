@@ -118,7 +118,8 @@ async function applyPushResults(db, batch, results) {
   });
 }
 
-/** A conflict decision the server applied: every open conflict of that field closed, and the value in
+/** A conflict decision the server applied: the open conflicts of that field from the same device
+ * closed (another device's stays open, as on the server), and the value in
  * the record's server copy, so no screen offers the decision again or shows the old value before the
  * pull brings the server's own copies. */
 async function closeDecided(db, mutation, touched) {
@@ -129,7 +130,7 @@ async function closeDecided(db, mutation, touched) {
   const open = await db.conflicts
     .where('record_id')
     .equals(decided.record_id)
-    .filter((c) => c.field === decided.field && !c.resolved_at)
+    .filter((c) => c.field === decided.field && c.device_id === decided.device_id && !c.resolved_at)
     .toArray();
   await db.conflicts.bulkPut(open.map((c) => ({ ...c, resolved_at: resolvedAt, resolved_value: value })));
   if (!touched.has(decided.record_id)) touched.set(decided.record_id, await db.records.get(decided.record_id));

@@ -85,3 +85,27 @@ def test_a_decision_leaves_another_devices_conflict_on_the_field_open(alpha, sha
     with schema_context(alpha.clinic.schema_name):
         still_open = Conflict.objects.filter(record_id=patient, resolved_at__isnull=True)
         assert list(still_open.values_list("device_value", flat=True)) == ["Penisilin"]
+
+
+def test_a_field_written_again_while_in_conflict_shows_its_new_value_on_every_device(alpha, shared_patient):
+    """A correction made while a conflict on its field is open (through a part's Edit, REST, another
+    device) is what the conflict offers as the server's value: keeping "the server's value" never
+    brings back an older one over the correction."""
+    first, second, doctor, patient = shared_patient
+    first.update("patient", patient, {"phone": "0811"})
+    second.update("patient", patient, {"phone": "0822"})  # offline
+    first.sync()
+    second.sync()
+    [conflict] = second.open_conflicts()
+    assert conflict["server_value"] == "0811"
+    doctor.pull()
+    doctor.update("patient", patient, {"phone": "0899"})  # the number corrected, the conflict still open
+    doctor.sync()
+    second.pull()
+    [refreshed] = second.open_conflicts()
+    assert (refreshed["id"], refreshed["server_value"], refreshed["device_value"]) == (conflict["id"], "0899", "0822")
+    second.resolve(refreshed["id"], refreshed["server_value"])
+    second.sync()
+    with schema_context(alpha.clinic.schema_name):
+        assert Patient.objects.get(pk=patient).phone == "0899"
+        assert not Conflict.objects.filter(record_id=patient, resolved_at__isnull=True).exists()
