@@ -360,14 +360,15 @@ export function syncStats(db) {
       pending,
       openings,
       failed,
-      conflicts: conflicts.filter((c) => !c.resolving).length,
+      // A refused decision is counted once, as refused (its conflict shows the refusal).
+      conflicts: conflicts.filter((c) => !c.resolving && !c.refusal).length,
       lastSyncAt,
     };
   });
 }
 
-/** The records this person created on this device (a store is one person's), by id: the server
- * does not say who recorded a record, and a nurse changes only the vital signs she recorded. */
+/** The records this person created on this device (a store is one person's), by id: a nurse changes
+ * only the vital signs she recorded, and a record not yet synced has no `created_by` from the server. */
 export async function recordedHere(db) {
   return new Set(await getMeta(db, 'recordedHere', []));
 }
