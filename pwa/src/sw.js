@@ -46,10 +46,11 @@ async function syncFromWorker() {
     for (const client of visible) client.postMessage({ type: 'SYNC_NOW' }); // a page syncs and shows it
     return;
   }
-  const me = await whoIsSignedIn();
-  if (!me) return; // signed out: the app syncs after sign-in
-  const name = databaseName(me.clinic, me.id);
   try {
+    // Inside the try: a suspended clinic answers here, and is no reason for the browser to try again.
+    const me = await whoIsSignedIn();
+    if (!me) return; // signed out: the app syncs after sign-in
+    const name = databaseName(me.clinic, me.id);
     // Inside the lock, so a logout deleting this database is never undone by a write of this sync.
     await withSyncLock(name, async () => {
       if (!(await storeExists(me.clinic, me.id))) return; // no store of this person on this device
