@@ -10,6 +10,7 @@ At a clinic of its own (`pwaconflict`), whose records the live server commits fo
 import datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from records.models import Patient, VitalSigns
 from sync.models import Conflict
@@ -283,7 +284,7 @@ def test_a_conflict_on_a_voided_patient_is_left_to_nobody(browser, live_url, cli
     [conflict] = open_conflicts_of(clinic, patient)
     listed = f"#conflict-list li[data-conflict='{conflict.pk}']"
     show(nurse, "#/sync")
-    assert nurse.locator(listed).count() == 1
+    expect(nurse.locator(listed)).to_have_count(1)
     before = {page: page.evaluate("emr.stats.conflicts") for page in (desk, nurse)}  # (other tests' too)
 
     desk.evaluate("async (id) => emr.save([{ entity: 'patient', id, op: 'void', reason: 'Salah daftar' }])", patient)
