@@ -79,6 +79,7 @@ export async function render({ background = false } = {}) {
   if (mine > shown && drawn === window.location.hash && !(background && busy())) {
     shown = mine;
     clear(document.getElementById('view'), screen);
+    app.drawnRoute = drawn; // the address whose screen is on view (tests wait on it)
   }
   app.rendered += 1;
 }

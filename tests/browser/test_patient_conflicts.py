@@ -41,9 +41,8 @@ def show(page, route):
         page.reload()
         page.wait_for_function("window.emr && emr.ready && emr.rendered > 0")
         return
-    drawn = page.evaluate("emr.rendered")
     page.evaluate("(route) => { window.location.hash = route; }", route)
-    page.wait_for_function("(n) => emr.rendered > n", arg=drawn)
+    page.wait_for_function("(route) => emr.drawnRoute === route", arg=route)
 
 
 def sync(page):
@@ -205,7 +204,7 @@ def test_the_sync_page_names_the_patient_the_visit_the_field_and_both_values(bro
 
     show(doctor, "#/sync")
     item = doctor.locator("#conflict-list li[data-conflict]")
-    assert item.count() == 1
+    expect(item).to_have_count(1)
     text = item.inner_text()
     visit_date = doctor.evaluate(
         "(at) => new Date(at).toLocaleString('id-ID', { dateStyle: 'medium', timeStyle: 'short' })", started
