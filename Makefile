@@ -47,10 +47,11 @@ format: install
 	$(VENV)/bin/ruff format .
 	cd pwa && npx --no-install eslint --fix . && npx --no-install prettier --write .
 
-## Benchmarks that print figures (provisioning, migrations across many clinics, records, sync, the app, slow links).
+## Benchmarks that print figures (provisioning, migrations across many clinics, records, reports, sync, the app, slow links).
 bench: install chromium
 	$(PY) tests/bench/platform_bench.py
 	$(PY) tests/bench/records_bench.py
+	$(PY) tests/bench/reports_bench.py
 	$(PY) tests/bench/sync_bench.py
 	$(PY) tests/bench/pwa_bench.py
 	$(PY) tests/bench/load_bench.py

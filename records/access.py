@@ -49,6 +49,10 @@ def can_read_audit(user: User) -> bool:
     return user.role == Role.OWNER
 
 
+def can_read_reports(user: User) -> bool:
+    return user.role == Role.OWNER
+
+
 def check_can_read(user: User, entity: str) -> None:
     if not can_read(user, entity):
         raise PermissionDenied(_("Your role cannot see this part of the record."))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from records import api
+from records import api, report_api
 
 PLURALS = {
     "patient": "patients",
@@ -17,6 +17,9 @@ urlpatterns = [
     path("patients/<str:record_id>/chart/", api.PatientChartApi.as_view(), name="api_patient_chart"),
     path("audit/", api.AuditApi.as_view(), name="api_audit"),
     path("icd10/", api.Icd10SearchApi.as_view(), name="api_icd10"),
+    path("reports/visits/", report_api.VisitsReportApi.as_view(), name="api_report_visits"),
+    path("reports/morbidity/", report_api.MorbidityReportApi.as_view(), name="api_report_morbidity"),
+    path("reports/top/", report_api.TopReportApi.as_view(), name="api_report_top"),
 ]
 for entity, plural in PLURALS.items():
     views = api.kind_views(entity)

@@ -58,7 +58,7 @@ def test_the_home_page_stays_reachable_with_its_button(alpha):
 
 
 SERVER_PAGES = {
-    Role.OWNER: ["/staff/", "/accounts/2fa/", "/accounts/password/change/", "/accounts/logout/"],
+    Role.OWNER: ["/staff/", "/reports/", "/accounts/2fa/", "/accounts/password/change/", "/accounts/logout/"],
     Role.NURSE: ["/accounts/2fa/", "/accounts/password/change/", "/accounts/logout/"],
 }
 
@@ -104,6 +104,7 @@ def test_no_stale_promises_on_the_home_page(alpha):
             {
                 "home": "/",
                 "staff": "/staff/",
+                "reports": "/reports/",
                 "two_factor": "/accounts/2fa/",
                 "password": "/accounts/password/change/",
             },
@@ -121,6 +122,7 @@ def test_me_lists_the_server_pages_this_role_may_open(alpha, role, links):
         assert client.get(path).status_code == 200, path
     if "staff" not in links:
         assert client.get("/staff/").status_code == 403
+        assert client.get("/reports/").status_code == 403
 
 
 def test_the_schema_declares_the_links(alpha):
@@ -130,5 +132,5 @@ def test_the_schema_declares_the_links(alpha):
     me = components[reply["$ref"].rsplit("/", 1)[-1]]
     assert "links" in me["required"]
     links = components[me["properties"]["links"]["allOf"][0]["$ref"].rsplit("/", 1)[-1]]
-    assert set(links["properties"]) == {"home", "staff", "two_factor", "password"}
-    assert set(links["required"]) == {"home", "two_factor", "password"}  # staff: owners only
+    assert set(links["properties"]) == {"home", "staff", "reports", "two_factor", "password"}
+    assert set(links["required"]) == {"home", "two_factor", "password"}  # staff and reports: owners only

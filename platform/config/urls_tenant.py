@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from config import pwa
 from config.views import email_management_disabled, healthz
+from records.views import reports_page
 from tenants.accounts.api import MeApi
 
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     path("accounts/email/", email_management_disabled),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("reports/", reports_page, name="reports"),
     path("api/me/", MeApi.as_view(), name="api_me"),
     path("api/sync/", include("sync.urls")),
     path("api/", include("records.urls")),

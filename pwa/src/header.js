@@ -118,6 +118,7 @@ function menu(lastSyncAt, open) {
         h('option', { value: 'en', selected: lang() === 'en' }, 'English'),
       ),
       serverPage('staff', 'link_staff'),
+      serverPage('reports', 'link_reports'),
       serverPage('two_factor', 'link_two_factor'),
       serverPage('password', 'link_password'),
       serverPage('home', 'link_home'),

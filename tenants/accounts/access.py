@@ -40,6 +40,7 @@ def server_pages(user: User) -> dict[str, str]:
     pages = {"home": reverse("home")}
     if user.role == Role.OWNER:
         pages["staff"] = reverse("staff")  # staff, invitations and the clinic's security settings
+        pages["reports"] = reverse("reports")
     pages["two_factor"] = reverse("mfa_index")
     pages["password"] = reverse("account_change_password")
     return pages

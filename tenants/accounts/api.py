@@ -17,6 +17,9 @@ class MeApi(APIView):
             staff = serializers.CharField(
                 required=False, help_text="Owners only: staff, invitations and the clinic's security settings."
             )
+            reports = serializers.CharField(
+                required=False, help_text="Owners only: visits, the LB1 morbidity table and the top ten."
+            )
             two_factor = serializers.CharField(help_text="Two-factor authentication (TOTP, recovery codes).")
             password = serializers.CharField(help_text="Changing one's password.")
 
