@@ -73,34 +73,45 @@ def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Htt
 _CSV_OR_JSON = "The figures as JSON, or as CSV with `export=csv`."
 
 
+def report_schema(
+    summary: str,
+    query: type[serializers.Serializer],
+    reply: serializers.Serializer,
+    description: str = _CSV_OR_JSON,
+) -> Any:
+    """A report's schema: its question as query parameters, its figures as JSON or CSV."""
+    return extend_schema(
+        summary=summary,
+        description=description,
+        parameters=[query, DEVICE_HEADER],
+        responses={(200, "application/json"): reply, (200, "text/csv"): OpenApiTypes.STR},
+    )
+
+
 class VisitsReportApi(APIView):
-    @extend_schema(
-        summary="Visits per day, week or month, new and returning patients, and by practitioner (owners only)",
-        description=_CSV_OR_JSON,
-        parameters=[RangeQuery, DEVICE_HEADER],
-        responses={
-            (200, "application/json"): inline_serializer(
-                "VisitsReport",
-                {
-                    "rows": inline_serializer(
-                        "VisitsReportRow",
-                        {
-                            "period": serializers.DateField(),
-                            "visits": serializers.IntegerField(),
-                            "new_patients": serializers.IntegerField(),
-                            "returning": serializers.IntegerField(),
-                        },
-                        many=True,
-                    ),
-                    "by_practitioner": inline_serializer(
-                        "VisitsByPractitioner",
-                        {"practitioner": serializers.CharField(), "visits": serializers.IntegerField()},
-                        many=True,
-                    ),
-                },
-            ),
-            (200, "text/csv"): OpenApiTypes.STR,
-        },
+    @report_schema(
+        "Visits per day, week or month, new and returning patients, and by practitioner (owners only)",
+        RangeQuery,
+        inline_serializer(
+            "VisitsReport",
+            {
+                "rows": inline_serializer(
+                    "VisitsReportRow",
+                    {
+                        "period": serializers.DateField(),
+                        "visits": serializers.IntegerField(),
+                        "new_patients": serializers.IntegerField(),
+                        "returning": serializers.IntegerField(),
+                    },
+                    many=True,
+                ),
+                "by_practitioner": inline_serializer(
+                    "VisitsByPractitioner",
+                    {"practitioner": serializers.CharField(), "visits": serializers.IntegerField()},
+                    many=True,
+                ),
+            },
+        ),
     )
     def get(self, request: Request) -> Response | HttpResponse:
         _owner_only(request)
@@ -122,36 +133,33 @@ class VisitsReportApi(APIView):
 
 
 class MorbidityReportApi(APIView):
-    @extend_schema(
-        summary="The month's morbidity report, LB1 shape: cases by ICD-10 code, age group and sex (owners only)",
+    @report_schema(
+        "The month's morbidity report, LB1 shape: cases by ICD-10 code, age group and sex (owners only)",
+        MonthQuery,
+        inline_serializer(
+            "MorbidityReport",
+            {
+                "month": serializers.CharField(),
+                "age_groups": serializers.ListField(child=serializers.CharField()),
+                "rows": inline_serializer(
+                    "MorbidityRow",
+                    {
+                        "code": serializers.CharField(),
+                        "title": serializers.CharField(),
+                        "new": serializers.DictField(
+                            child=serializers.IntegerField(), help_text="'<age group> F|M' -> new cases."
+                        ),
+                        "all": serializers.DictField(
+                            child=serializers.IntegerField(), help_text="'<age group> F|M' -> all cases."
+                        ),
+                        "new_total": serializers.IntegerField(),
+                        "all_total": serializers.IntegerField(),
+                    },
+                    many=True,
+                ),
+            },
+        ),
         description=_CSV_OR_JSON + " A case is new when it is the patient's first diagnosis with that code.",
-        parameters=[MonthQuery, DEVICE_HEADER],
-        responses={
-            (200, "application/json"): inline_serializer(
-                "MorbidityReport",
-                {
-                    "month": serializers.CharField(),
-                    "age_groups": serializers.ListField(child=serializers.CharField()),
-                    "rows": inline_serializer(
-                        "MorbidityRow",
-                        {
-                            "code": serializers.CharField(),
-                            "title": serializers.CharField(),
-                            "new": serializers.DictField(
-                                child=serializers.IntegerField(), help_text="'<age group> F|M' -> new cases."
-                            ),
-                            "all": serializers.DictField(
-                                child=serializers.IntegerField(), help_text="'<age group> F|M' -> all cases."
-                            ),
-                            "new_total": serializers.IntegerField(),
-                            "all_total": serializers.IntegerField(),
-                        },
-                        many=True,
-                    ),
-                },
-            ),
-            (200, "text/csv"): OpenApiTypes.STR,
-        },
     )
     def get(self, request: Request) -> Response | HttpResponse:
         _owner_only(request)
@@ -202,20 +210,16 @@ _TOP_ROW = {"name": serializers.CharField(), "title": serializers.CharField(), "
 
 
 class TopReportApi(APIView):
-    @extend_schema(
-        summary="The ten commonest diagnoses and prescriptions of a period (owners only)",
-        description=_CSV_OR_JSON,
-        parameters=[RangeQuery, DEVICE_HEADER],
-        responses={
-            (200, "application/json"): inline_serializer(
-                "TopReport",
-                {
-                    "diagnoses": inline_serializer("TopDiagnosis", _TOP_ROW, many=True),
-                    "prescriptions": inline_serializer("TopPrescription", _TOP_ROW, many=True),
-                },
-            ),
-            (200, "text/csv"): OpenApiTypes.STR,
-        },
+    @report_schema(
+        "The ten commonest diagnoses and prescriptions of a period (owners only)",
+        RangeQuery,
+        inline_serializer(
+            "TopReport",
+            {
+                "diagnoses": inline_serializer("TopDiagnosis", _TOP_ROW, many=True),
+                "prescriptions": inline_serializer("TopPrescription", _TOP_ROW, many=True),
+            },
+        ),
     )
     def get(self, request: Request) -> Response | HttpResponse:
         _owner_only(request)

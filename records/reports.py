@@ -18,23 +18,26 @@ from records.models import Diagnosis, Prescription, Visit
 
 PERIODS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 
-# LB1's age groups (laporan bulanan data kesakitan), as (label, where it starts, in what unit); each
-# runs up to the next one's start.
-AGE_GROUPS: tuple[tuple[str, int, str], ...] = (
-    ("0-7 hr", 0, "days"),
-    ("8-28 hr", 8, "days"),
-    ("1-11 bl", 1, "months"),
-    ("1-4 th", 1, "years"),
-    ("5-9 th", 5, "years"),
-    ("10-14 th", 10, "years"),
-    ("15-19 th", 15, "years"),
-    ("20-44 th", 20, "years"),
-    ("45-54 th", 45, "years"),
-    ("55-59 th", 55, "years"),
-    ("60-69 th", 60, "years"),
-    ("70+ th", 70, "years"),
+# LB1's age groups (laporan bulanan data kesakitan): two of newborns in days, one of babies in months,
+# then groups of years, each given by the age it starts at.
+YEAR_GROUPS: tuple[tuple[int, str], ...] = (
+    (1, "1-4 th"),
+    (5, "5-9 th"),
+    (10, "10-14 th"),
+    (15, "15-19 th"),
+    (20, "20-44 th"),
+    (45, "45-54 th"),
+    (55, "55-59 th"),
+    (60, "60-69 th"),
+    (70, "70+ th"),
 )
-AGE_GROUP_LABELS = tuple(label for label, _start, _unit in AGE_GROUPS)
+AGE_GROUP_LABELS = ("0-7 hr", "8-28 hr", "1-11 bl", *(label for _start, label in YEAR_GROUPS))
+
+
+def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The first and the last day of the month holding `month`."""
+    start = month.replace(day=1)
+    return start, (start + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
 
 
 def _window(start: datetime.date, end: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
@@ -49,6 +52,18 @@ def _visits(start: datetime.date, end: datetime.date) -> QuerySet[Visit]:
     first, after = _window(start, end)
     return Visit.objects.filter(
         voided_at__isnull=True, patient__voided_at__isnull=True, started_at__gte=first, started_at__lt=after
+    )
+
+
+def _parts(model: type[Diagnosis] | type[Prescription], start: datetime.date, end: datetime.date) -> QuerySet:
+    """A visit's diagnoses or prescriptions in [start, end], none of them, their visit or patient voided."""
+    first, after = _window(start, end)
+    return model.objects.filter(
+        voided_at__isnull=True,
+        visit__voided_at__isnull=True,
+        visit__patient__voided_at__isnull=True,
+        visit__started_at__gte=first,
+        visit__started_at__lt=after,
     )
 
 
@@ -118,7 +133,7 @@ def age_group(birth_date: datetime.date, on: datetime.date) -> str:
     years = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
     if years < 1:
         return "1-11 bl"
-    return [label for label, starts_at, unit in AGE_GROUPS if unit == "years" and years >= starts_at][-1]
+    return [label for starts_at, label in YEAR_GROUPS if years >= starts_at][-1]
 
 
 @dataclass
@@ -138,22 +153,10 @@ class MorbidityRow:
         return sum(self.all.values())
 
 
-def _diagnoses(start: datetime.date, end: datetime.date) -> QuerySet[Diagnosis]:
-    first, after = _window(start, end)
-    return Diagnosis.objects.filter(
-        voided_at__isnull=True,
-        visit__voided_at__isnull=True,
-        visit__patient__voided_at__isnull=True,
-        visit__started_at__gte=first,
-        visit__started_at__lt=after,
-    )
-
-
 def morbidity_report(month: datetime.date) -> list[MorbidityRow]:
     """LB1 for the month holding `month`: each diagnosis code with its cases by age group and sex; a
     case is new when it is the patient's first diagnosis with that code (kasus baru)."""
-    start = month.replace(day=1)
-    end = (start + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    start, end = month_bounds(month)
     earlier = Diagnosis.objects.filter(
         voided_at__isnull=True,
         visit__voided_at__isnull=True,
@@ -162,7 +165,7 @@ def morbidity_report(month: datetime.date) -> list[MorbidityRow]:
         visit__started_at__lt=OuterRef("visit__started_at"),
     )
     rows = (
-        _diagnoses(start, end)
+        _parts(Diagnosis, start, end)
         .annotate(seen_before=Exists(earlier))
         .values_list(
             "code", "title", "visit__started_at", "visit__patient__birth_date", "visit__patient__sex", "seen_before"
@@ -189,7 +192,7 @@ class TopRow:
 
 def top_diagnoses(start: datetime.date, end: datetime.date, limit: int = 10) -> list[TopRow]:
     rows = (
-        _diagnoses(start, end)
+        _parts(Diagnosis, start, end)
         .values("code")
         .annotate(count=Count("id"), title=Min("title"))
         .order_by("-count", "code")[:limit]
@@ -199,15 +202,8 @@ def top_diagnoses(start: datetime.date, end: datetime.date, limit: int = 10) -> 
 
 def top_prescriptions(start: datetime.date, end: datetime.date, limit: int = 10) -> list[TopRow]:
     """The drugs prescribed most, by name as written (case and spaces aside)."""
-    first, after = _window(start, end)
     rows = (
-        Prescription.objects.filter(
-            voided_at__isnull=True,
-            visit__voided_at__isnull=True,
-            visit__patient__voided_at__isnull=True,
-            visit__started_at__gte=first,
-            visit__started_at__lt=after,
-        )
+        _parts(Prescription, start, end)
         .annotate(key=Lower(Trim("drug")))
         .values("key")
         .annotate(count=Count("id"), name=Min("drug"))

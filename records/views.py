@@ -37,7 +37,7 @@ def _bars(values: list[int]) -> list[int]:
 @owner_required
 def reports_page(request: HttpRequest) -> HttpResponse:
     month = _month_asked(request)
-    end = (month + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    month, end = reports.month_bounds(month)
     days = reports.visits_report(month, end, "day")
     morbidity = reports.morbidity_report(month)
     cells = reports.morbidity_cells()
