@@ -73,7 +73,7 @@ const GENERIC = new Set([
 
 /** A word in one spelling: lower case, no accents, English spelling folded into Indonesian
  * (ph f, th t, x ks, c s before e/i/y and k otherwise, y i, no doubled letters, no final e). */
-export function fold(word) {
+function fold(word) {
   let folded = word
     .normalize('NFD')
     .replace(/\p{Diacritic}/gu, '')

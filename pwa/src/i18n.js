@@ -470,12 +470,13 @@ const STRINGS = {
   },
 };
 
-function cookie(name) {
+/** A cookie's value ('' when not set). */
+export function cookie(name) {
   const match = document.cookie.match(new RegExp(`(?:^|; )${name}=([^;]*)`));
   return match ? decodeURIComponent(match[1]) : '';
 }
 
-export function currentLanguage() {
+function currentLanguage() {
   const chosen = localStorage.getItem('emr.lang') || cookie('django_language');
   if (chosen === 'en' || chosen === 'id') return chosen;
   return (navigator.language || 'id').toLowerCase().startsWith('en') ? 'en' : 'id';

@@ -4,10 +4,16 @@
 import { lang } from './i18n.js';
 import { buildIndex, searchIndex, wordsOf } from './icd10search.js';
 
-let index = null;
+let index = null; // the promise of the table, shared by searches that overlap while it loads
 
-async function load() {
-  if (!index) index = buildIndex(await (await fetch(ICD10_URL)).json());
+function load() {
+  index ||= fetch(ICD10_URL)
+    .then((response) => response.json())
+    .then(buildIndex)
+    .catch((error) => {
+      index = null; // offline before install: the next search tries again
+      throw error;
+    });
   return index;
 }
 

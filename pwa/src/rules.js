@@ -25,7 +25,7 @@ function nikBirth(nik, nikRules) {
 }
 
 /** What is wrong with a NIK's form (as records.validators.validate_nik), or null. */
-export function nikFormProblem(nik, rules = BUNDLED) {
+function nikFormProblem(nik, rules = BUNDLED) {
   if (isEmpty(nik)) return null;
   const nikRules = rules.nik;
   if (typeof nik !== 'string' || !new RegExp(nikRules.pattern).test(nik)) return { code: 'nik_format' };
@@ -52,7 +52,7 @@ const two = (n) => String(n).padStart(2, '0');
  * person is a woman (`female` null: sex not known, only the date is compared), as
  * records.validators.validate_nik_matches_person. A NIK of the wrong form, or no birth date: null (the
  * fields' own checks say what is wrong with them). */
-export function nikPersonProblem(nik, birthDate, female, rules = BUNDLED) {
+function nikPersonProblem(nik, birthDate, female, rules = BUNDLED) {
   const born = dateParts(birthDate);
   if (isEmpty(nik) || !born || nikFormProblem(nik, rules)) return null;
   const nikRules = rules.nik;

@@ -1,7 +1,7 @@
 // Who is signed in (online from the server, offline the last person on this device), signing out, and
 // logout: only once every change is synced and the chart openings are sent, then the device is wiped.
 import { app, notice } from './app.js';
-import { t } from './i18n.js';
+import { cookie, t } from './i18n.js';
 import { refreshStats, runSync, syncToEnd } from './syncloop.js';
 import { whoIsSignedIn, withSyncLock } from './sync.js';
 import { h } from './ui.js';
@@ -102,11 +102,10 @@ async function leaveOnceOpeningsSent() {
   return wipeAndLeave();
 }
 
-/** The session's CSRF token from its cookie, for when /api/me/ could not give it (a suspended
- * clinic answers it 403, yet signing out must still work). */
+/** The session's CSRF token from its cookie (named `__Host-csrftoken` in production), for when
+ * /api/me/ could not give it (a suspended clinic answers it 403, yet signing out must still work). */
 function csrfCookie() {
-  const found = document.cookie.split('; ').find((c) => /^(__Host-)?csrftoken=/.test(c));
-  return found ? decodeURIComponent(found.split('=')[1]) : '';
+  return cookie('__Host-csrftoken') || cookie('csrftoken');
 }
 
 async function wipeAndLeave() {

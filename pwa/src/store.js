@@ -198,7 +198,7 @@ export function changesRecord(mutation) {
 }
 
 /** What the outbox holds: changes waiting (`pending`) and chart openings waiting (`openings`). */
-export async function outboxCounts(db) {
+async function outboxCounts(db) {
   const [all, openings] = await Promise.all([db.outbox.count(), db.outbox.where('entity').equals('chart').count()]);
   return { pending: all - openings, openings };
 }

@@ -26,7 +26,7 @@ export function clear(element, ...children) {
 
 /** The locale of the person's language: Indonesian dates and decimals (7 Des 2026, 38,2), British
  * English (7 Dec 2026, 38.2), never the ambiguous US 12/07/2026. */
-export function locale() {
+function locale() {
   return lang() === 'en' ? 'en-GB' : 'id-ID';
 }
 
