@@ -256,11 +256,12 @@ def _resolve(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
     checked = records.update_checked(actor=actor, instance=instance, changes=changes, reason=reason)
     if conflict.resolved_at is not None:
         return {"status": "applied", "version": conflict.version}
-    records.record_update_checked(checked=checked, changes=changes)
     value = records.canonical_fields(conflict.entity, changes)[conflict.field]
     # A device that changed the field twice offline left one conflict per change, shown as one: the
     # value kept now decides them all. Another device's conflict on the field holds a value nobody
-    # deciding this one was shown, so it stays open for a person to see.
+    # deciding this one was shown, so it stays open for a person to see. They are closed before the
+    # write, so the write's refresh of open conflicts (refresh_open_conflicts) passes them by: a closed
+    # conflict keeps the value the server held, written and logged once.
     same_field = Conflict.objects.select_for_update().filter(
         entity=conflict.entity,
         record_id=conflict.record_id,
@@ -270,6 +271,7 @@ def _resolve(actor: records.Actor, mutation: Mutation) -> dict[str, Any]:
     )
     for closed in [conflict, *same_field.exclude(pk=conflict.pk).order_by("created_at")]:
         _close(closed, actor.user, value)
+    records.record_update_checked(checked=checked, changes=changes)
     return {"status": "applied", "version": conflict.version}
 
 
