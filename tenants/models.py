@@ -21,6 +21,22 @@ class Clinic(TenantMixin):
     status_reason = models.CharField(_("reason for status"), max_length=300, blank=True)
     status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
     require_two_factor = models.BooleanField(_("require two-factor authentication"), default=False)
+    # What the owner sets for printed papers (letterhead) and the day's queue.
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    licence_number = models.CharField(
+        _("operating licence number"), max_length=100, blank=True, help_text=_("Nomor izin operasional klinik.")
+    )
+    queue_per_practitioner = models.BooleanField(
+        _("a queue per practitioner"),
+        default=False,
+        help_text=_("Number patients separately for each doctor, instead of one queue for the clinic."),
+    )
+    display_first_names = models.BooleanField(
+        _("show first names on the waiting-room display"),
+        default=False,
+        help_text=_("Without this, the display shows queue numbers only."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     # Schemas are created (cloned) by services.clinic_provision inside its transaction.

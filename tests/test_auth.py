@@ -22,6 +22,31 @@ def test_staff_sign_in_and_see_their_clinic(alpha):
     assert client.get("/api/me/").json()["role"] == "doctor"
 
 
+def test_me_carries_the_letterhead_and_the_staff_without_their_emails(alpha):
+    from tenants.models import Clinic
+
+    Clinic.objects.filter(pk=alpha.clinic.pk).update(
+        address="Jl. Merdeka No. 5, Bandung", phone="022-123456", licence_number="503/0123/DPMPTSP"
+    )
+    with schema_context(alpha.clinic.schema_name):
+        from tenants.accounts.models import User
+
+        User.objects.filter(email=alpha.email(Role.DOCTOR)).update(sip_number="SIP 446/123/DINKES/2025")
+        User.objects.filter(email=alpha.email(Role.NURSE)).update(is_active=False)
+    me = login(alpha.host, alpha.email(Role.FRONT_DESK)).get("/api/me/").json()
+    assert me["clinic_details"] == {
+        "name": "Klinik Alpha",
+        "address": "Jl. Merdeka No. 5, Bandung",
+        "phone": "022-123456",
+        "licence_number": "503/0123/DPMPTSP",
+        "queue_per_practitioner": False,
+    }
+    staff = {person["role"]: person for person in me["staff"]}
+    assert staff["doctor"]["sip_number"] == "SIP 446/123/DINKES/2025"
+    assert "nurse" not in staff  # deactivated people are no one's practitioner
+    assert all("email" not in person for person in me["staff"])
+
+
 def test_wrong_password_is_refused(alpha):
     response = host_client(alpha.host).post(
         "/accounts/login/",

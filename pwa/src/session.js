@@ -51,6 +51,8 @@ export async function identify() {
       clinic: me.clinic,
       clinic_name: me.clinic_name,
       links: me.links || {}, // the clinic's server pages this person may open (staff, two-factor...)
+      clinic_details: me.clinic_details || {}, // letterhead and queue options, for offline papers
+      staff: me.staff || [], // active staff: practitioners to choose, names and SIP numbers to print
     };
     localStorage.setItem('emr.user', JSON.stringify(user));
     return user;

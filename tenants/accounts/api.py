@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tenants.accounts.access import server_pages
+from tenants.accounts.selectors import staff_list
 
 
 class MeApi(APIView):
@@ -23,6 +24,19 @@ class MeApi(APIView):
             two_factor = serializers.CharField(help_text="Two-factor authentication (TOTP, recovery codes).")
             password = serializers.CharField(help_text="Changing one's password.")
 
+        class ClinicDetailsSerializer(serializers.Serializer):
+            name = serializers.CharField()
+            address = serializers.CharField(help_text="The letterhead of printed papers.")
+            phone = serializers.CharField()
+            licence_number = serializers.CharField(help_text="The clinic's operating licence (izin operasional).")
+            queue_per_practitioner = serializers.BooleanField(help_text="Queue numbers count per practitioner.")
+
+        class StaffMemberSerializer(serializers.Serializer):
+            id = serializers.IntegerField()
+            full_name = serializers.CharField()
+            role = serializers.CharField()
+            sip_number = serializers.CharField(help_text="Surat Izin Praktik, printed on what they sign.")
+
         id = serializers.IntegerField()
         email = serializers.EmailField()
         full_name = serializers.CharField()
@@ -31,6 +45,10 @@ class MeApi(APIView):
         clinic_name = serializers.CharField()
         csrf_token = serializers.CharField(help_text="For the X-CSRFToken header of the app's writes.")
         links = MeLinksSerializer(help_text="The server pages this person may open (paths on this host), by name.")
+        clinic_details = ClinicDetailsSerializer(help_text="What the owner set for papers and the queue.")
+        staff = StaffMemberSerializer(
+            many=True, help_text="The clinic's active staff (no emails): practitioners to choose and print."
+        )
 
     @extend_schema(responses=OutputSerializer, summary="The signed-in staff member and their clinic")
     def get(self, request: Request) -> Response:
@@ -44,5 +62,7 @@ class MeApi(APIView):
             "clinic_name": request.tenant.name,
             "csrf_token": get_token(request),
             "links": server_pages(user),
+            "clinic_details": request.tenant,
+            "staff": staff_list().filter(is_active=True),
         }
         return Response(self.OutputSerializer(data).data)

@@ -37,6 +37,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("email address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=150)
     role = models.CharField(_("role"), max_length=12, choices=Role.choices, blank=True)
+    # Surat Izin Praktik: printed on prescriptions and letters this practitioner signs.
+    sip_number = models.CharField(_("SIP number"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("platform operator"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
