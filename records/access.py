@@ -20,6 +20,8 @@ CLINICIANS = frozenset({Role.OWNER, Role.DOCTOR})
 
 # The SOAP note: clinical content inside the visit record.
 VISIT_CLINICAL_FIELDS = ("subjective", "objective", "assessment", "plan")
+# Calling a patient in from the queue: the people who see them (front desk checks in and marks who left).
+QUEUE_CALLERS = CLINICAL_READERS
 
 WRITERS: dict[str, frozenset[str]] = {
     "patient": ALL_STAFF,
@@ -71,6 +73,8 @@ def check_can_write(user: User, entity: str, fields: set[str]) -> None:
         raise PermissionDenied(_("Your role cannot change this part of the record."))
     if entity == "visit" and fields & set(VISIT_CLINICAL_FIELDS) and user.role not in CLINICIANS:
         raise PermissionDenied(_("Only doctors write the SOAP note."))
+    if entity == "visit" and "called_at" in fields and user.role not in QUEUE_CALLERS:
+        raise PermissionDenied(_("Only doctors and nurses call patients in from the queue."))
 
 
 def check_can_finish_visit(user: User) -> None:

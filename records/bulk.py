@@ -22,6 +22,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from config.fast_insert import insert_rows
+from records import queue
 from records.models import ClinicalRecord, MedicalRecordCounter, Patient, Revision, Visit
 from records.services import (
     MRN_PREFIX,
@@ -114,6 +115,8 @@ def _prepare(item: NewRecord, actor: Actor, known: "_Known") -> tuple[ClinicalRe
             action = Revision.Action.AMEND
     if not isinstance(instance, Patient):
         _validate(instance, spec)
+        if isinstance(instance, Visit):
+            queue.number_visit(instance)
         return instance, action
     mark = known.numbering_mark()
     try:

@@ -130,10 +130,23 @@ class Visit(ClinicalRecord):
     objective = _text(_("objective"), NOTE_TEXT)
     assessment = _text(_("assessment"), NOTE_TEXT)
     plan = _text(_("plan"), NOTE_TEXT)
+    # The day's queue (records.queue): checked in at `arrived_at`, numbered by the server (a device
+    # offline shows "number pending" until it syncs), called by a clinician, or gone before being seen.
+    arrived_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    called_at = models.DateTimeField(_("called at"), null=True, blank=True)
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    queue_number = models.PositiveIntegerField(_("queue number"), null=True, blank=True, editable=False)
+    queue_day = models.DateField(_("queue day"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("visit")
         ordering = ["-started_at", "id"]
+        indexes = [
+            # The waiting-room display reads today's calls; the day's queue is read by the devices.
+            models.Index(
+                fields=["queue_day", "called_at"], name="visit_queue_calls", condition=models.Q(queue_day__isnull=False)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"visit {self.id} of {self.patient_id}"
@@ -142,6 +155,13 @@ class Visit(ClinicalRecord):
         # A device's clock may run a little ahead; a visit days ahead is a typing mistake.
         if self.started_at and self.started_at > timezone.now() + datetime.timedelta(days=1):
             raise ValidationError({"started_at": [_("A visit cannot start more than a day from now.")]})
+        soon = timezone.now() + datetime.timedelta(days=1)
+        for name in ("arrived_at", "called_at", "left_at"):
+            if getattr(self, name) and getattr(self, name) > soon:
+                raise ValidationError({name: [_("This time is more than a day from now.")]})
+        if self.arrived_at is None and (self.called_at or self.left_at):
+            field = "called_at" if self.called_at else "left_at"
+            raise ValidationError({field: [_("Check the patient in first: only a visit in the queue is called.")]})
 
 
 class VitalSigns(ClinicalRecord):
@@ -284,6 +304,41 @@ class ChartAccess(models.Model):
 
     def __str__(self) -> str:
         return f"chart of {self.patient_id} by {self.user_id}"
+
+
+class QueueCounter(models.Model):
+    """The last queue number given on one day, for the clinic (practitioner 0) or one practitioner."""
+
+    day = models.DateField()
+    practitioner_key = models.IntegerField(default=0)
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "practitioner_key"], name="queue_counter_day")]
+
+    def __str__(self) -> str:
+        return f"queue {self.day} {self.practitioner_key}: {self.last_value}"
+
+
+class DisplayLink(models.Model):
+    """A waiting-room screen's address (a TV or tablet with no sign-in): the secret is only in the link,
+    kept here as a hash, and the owner can revoke it."""
+
+    label = models.CharField(_("name"), max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class MedicalRecordCounter(models.Model):

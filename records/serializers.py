@@ -77,7 +77,7 @@ class VisitOutput(RecordOutput):
 
     class Meta:
         model = Visit
-        fields = (*RECORD_META, *SPECS["visit"].fields, "practitioner_name")
+        fields = (*RECORD_META, *SPECS["visit"].fields, "practitioner_name", "queue_number", "queue_day")
 
 
 class VisitAdminOutput(VisitOutput):

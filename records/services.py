@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.api_errors import ConflictError
-from records import access, icd10
+from records import access, icd10, queue
 from records.models import ChartAccess, ClinicalRecord, Diagnosis, MedicalRecordCounter, Patient, Revision, Visit
 from records.signals import record_written
 from records.specs import EntitySpec, entity_of, spec_for
@@ -508,6 +508,8 @@ def record_create(
     if isinstance(instance, Patient) and not instance.medical_record_number:
         _assign_medical_record_number(instance)
     _validate(instance)
+    if isinstance(instance, Visit):
+        queue.number_visit(instance)
     _save(instance, force_insert=True)
     _write_revision(instance, Revision.Action.AMEND if amending else Revision.Action.CREATE, actor, None, reason)
     return instance
@@ -546,6 +548,8 @@ def record_update_checked(*, checked: CheckedUpdate, changes: dict[str, Any]) ->
     _validate(instance, unchanged=[name for name in spec.fields if name not in changes])
     if snapshot(instance) == before:
         return instance  # nothing changed: no new version, no revision
+    if isinstance(instance, Visit):
+        queue.number_visit(instance)
     instance.version += 1
     instance.updated_by = actor.user
     _save(instance)
