@@ -133,3 +133,72 @@ def audit_revisions() -> QuerySet[Revision]:
 
 def audit_chart_accesses() -> QuerySet[ChartAccess]:
     return ChartAccess.objects.select_related("user", "patient").order_by("-at", "-id")
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the owner narrows the audit trail to; empty parts narrow nothing. Dates are the clinic's
+    local days, both ends included."""
+
+    patient: str = ""  # a name (any part) or a medical record number (from the start)
+    user_id: int | None = None
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+
+
+def _patients_matching(query: str) -> QuerySet[Patient]:
+    query = query.strip()
+    return Patient.objects.filter(Q(full_name__icontains=query) | Q(medical_record_number__istartswith=query))
+
+
+def _within(queryset: QuerySet, field: str, audit: AuditFilter) -> QuerySet:
+    if audit.user_id is not None:
+        queryset = queryset.filter(user_id=audit.user_id)
+    if audit.start is not None:
+        queryset = queryset.filter(**{f"{field}__date__gte": audit.start})
+    if audit.end is not None:
+        queryset = queryset.filter(**{f"{field}__date__lte": audit.end})
+    return queryset
+
+
+def audit_changes(audit: AuditFilter) -> QuerySet[Revision]:
+    """Revisions, newest first, of the records of the matching patients (their visits and each visit's
+    parts too), by the person and within the days asked."""
+    revisions = _within(audit_revisions(), "at", audit)
+    if audit.patient.strip():
+        patients = _patients_matching(audit.patient).values("pk")
+        visits = Visit.objects.filter(patient__in=patients).values("pk")
+        condition = Q(entity="patient", record_id__in=patients) | Q(entity="visit", record_id__in=visits)
+        for name in ("vitals", "diagnosis", "prescription"):
+            model = spec_for(name).model
+            condition |= Q(entity=name, record_id__in=model.objects.filter(visit__in=visits).values("pk"))
+        revisions = revisions.filter(condition)
+    return revisions
+
+
+def audit_chart_openings(audit: AuditFilter) -> QuerySet[ChartAccess]:
+    """Charts opened, newest first (by when they were opened, on the device's clock for a device)."""
+    openings = _within(audit_chart_accesses(), "at", audit)
+    if audit.patient.strip():
+        openings = openings.filter(patient__in=_patients_matching(audit.patient).values("pk"))
+    return openings
+
+
+def audit_patients_of(revisions: Iterable[Revision]) -> dict[tuple[str, uuid.UUID], Patient]:
+    """The patient each revision's record belongs to, in a query per kind of record (for one page)."""
+    wanted: dict[str, set[uuid.UUID]] = {}
+    for revision in revisions:
+        wanted.setdefault(revision.entity, set()).add(revision.record_id)
+    found: dict[tuple[str, uuid.UUID], Patient] = {}
+    for entity, ids in wanted.items():
+        if entity == "patient":
+            for patient in Patient.objects.filter(pk__in=ids):
+                found[(entity, patient.pk)] = patient
+        elif entity == "visit":
+            for visit in Visit.objects.filter(pk__in=ids).select_related("patient"):
+                found[(entity, visit.pk)] = visit.patient
+        elif entity in ("vitals", "diagnosis", "prescription"):
+            model = spec_for(entity).model
+            for part in model.objects.filter(pk__in=ids).select_related("visit__patient"):
+                found[(entity, part.pk)] = part.visit.patient
+    return found

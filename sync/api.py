@@ -51,6 +51,9 @@ class SyncApiView(APIView):
             return Response(
                 {"error": "not_signed_in", "detail": _("Sign in again to sync.")}, status=status.HTTP_401_UNAUTHORIZED
             )
+        if isinstance(exc, services.DeviceRevokedError):
+            body = {"error": "refused", "code": "device_revoked", "detail": str(exc)}
+            return Response(body, status=status.HTTP_403_FORBIDDEN)
         if isinstance(exc, services.DeviceRefusedError):
             return Response({"error": "refused", "detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
         if isinstance(exc, _TooLargeError):
@@ -140,7 +143,9 @@ _ERROR = inline_serializer(
         ),
         "detail": serializers.CharField(),
         "code": serializers.CharField(
-            required=False, help_text="clinic_suspended: the app says so by name (never 'signed out')."
+            required=False,
+            help_text="clinic_suspended: the app says so by name (never 'signed out'). device_revoked: the "
+            "owner revoked this device; the app stops syncing and keeps its unsent changes for export.",
         ),
         "clinic_name": serializers.CharField(required=False, help_text="The suspended clinic's name."),
         "contact": serializers.DictField(

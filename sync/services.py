@@ -36,6 +36,11 @@ class DeviceRefusedError(Exception):
     """The device may not sync here (revoked, or it belongs to another person): answered with 403."""
 
 
+class DeviceRevokedError(DeviceRefusedError):
+    """The clinic's owner revoked this device: answered 403 with `code: device_revoked`, so the app can
+    stop trying and say so plainly."""
+
+
 @dataclass
 class Mutation:
     seq: int
@@ -60,7 +65,7 @@ def device_for(*, device_id: str, user: User, user_agent: str = "") -> Device:
     if device.user_id != user.pk:
         raise DeviceRefusedError(_("This device is registered to another person. Sign in again to reset it."))
     if device.revoked_at is not None:
-        raise DeviceRefusedError(_("This device was revoked by the clinic's owner."))
+        raise DeviceRevokedError(_("This device was revoked by the clinic's owner."))
     now = timezone.now()
     if not created and (device.user_agent != user_agent[:300] or now - device.last_seen > SEEN_EVERY):
         Device.objects.filter(pk=device.pk).update(last_seen=now, user_agent=user_agent[:300])

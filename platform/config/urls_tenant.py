@@ -5,7 +5,9 @@ from drf_spectacular.views import SpectacularAPIView
 
 from config import pwa
 from config.views import email_management_disabled, healthz
+from records import audit_views, queue_views
 from records.views import reports_page
+from sync import views as sync_views
 from tenants.accounts.api import MeApi
 
 urlpatterns = [
@@ -14,6 +16,14 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("reports/", reports_page, name="reports"),
+    path("devices/", sync_views.devices_page, name="devices"),
+    path("devices/<str:device_id>/revoke/", sync_views.device_revoke, name="device_revoke"),
+    path("audit/", audit_views.audit_page, name="audit"),
+    path("audit/export.csv", audit_views.audit_export, name="audit_export"),
+    path("queue/displays/", queue_views.display_links_page, name="queue_display_links"),
+    path("queue/displays/<int:link_id>/revoke/", queue_views.display_link_revoke, name="queue_display_link_revoke"),
+    path("display/<str:token>/", queue_views.display_page, name="queue_display"),
+    path("display/<str:token>/calls/", queue_views.display_calls, name="queue_display_calls"),
     path("api/me/", MeApi.as_view(), name="api_me"),
     path("api/sync/", include("sync.urls")),
     path("api/", include("records.urls")),

@@ -41,6 +41,10 @@ def server_pages(user: User) -> dict[str, str]:
     if user.role == Role.OWNER:
         pages["staff"] = reverse("staff")  # staff, invitations and the clinic's security settings
         pages["reports"] = reverse("reports")
+        pages["clinic_settings"] = reverse("clinic_settings")
+        pages["devices"] = reverse("devices")
+        pages["audit"] = reverse("audit")
+        pages["displays"] = reverse("queue_display_links")  # waiting-room display links
     pages["two_factor"] = reverse("mfa_index")
     pages["password"] = reverse("account_change_password")
     return pages

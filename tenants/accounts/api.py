@@ -21,6 +21,16 @@ class MeApi(APIView):
             reports = serializers.CharField(
                 required=False, help_text="Owners only: visits, the LB1 morbidity table and the top ten."
             )
+            displays = serializers.CharField(
+                required=False, help_text="Owners only: the waiting-room display links of the day's queue."
+            )
+            clinic_settings = serializers.CharField(
+                required=False, help_text="Owners only: the clinic's details, queue options and SIP numbers."
+            )
+            devices = serializers.CharField(required=False, help_text="Owners only: staff devices, and revoking one.")
+            audit = serializers.CharField(
+                required=False, help_text="Owners only: every change and chart opened, filterable, as CSV too."
+            )
             two_factor = serializers.CharField(help_text="Two-factor authentication (TOTP, recovery codes).")
             password = serializers.CharField(help_text="Changing one's password.")
 

@@ -91,3 +91,46 @@ class Invitation(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class OwnerAction(models.Model):
+    """What an owner changed about the clinic's people, devices and settings: who, when, to whom or
+    what, before and after. Never edited or deleted (staff changes are attributable, like records)."""
+
+    class Kind(models.TextChoices):
+        INVITED = "invited", _("Invited")
+        INVITATION_RESENT = "invitation_resent", _("Invitation sent again")
+        INVITATION_REVOKED = "invitation_revoked", _("Invitation revoked")
+        ROLE_CHANGED = "role_changed", _("Role changed")
+        DEACTIVATED = "deactivated", _("Deactivated")
+        REACTIVATED = "reactivated", _("Reactivated")
+        DEVICE_REVOKED = "device_revoked", _("Device revoked")
+        SETTINGS_CHANGED = "settings_changed", _("Clinic settings changed")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    member = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    invitation = models.ForeignKey(Invitation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # A sync device's id: a plain value, since accounts' tables must not depend on sync's.
+    device_id = models.CharField(max_length=64, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["device_id"], name="owner_action_device")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.by_id} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def role_change(self) -> str:
+        """'Nurse → Doctor' for a role change (in the reader's language), else ''."""
+        if self.kind != self.Kind.ROLE_CHANGED:
+            return ""
+        labels = [
+            Role(value).label if value in Role.values else value
+            for value in ((self.before or {}).get("role"), (self.after or {}).get("role"))
+        ]
+        return " → ".join(str(label) for label in labels)

@@ -1,4 +1,5 @@
-"""Writes for accounts: creating staff, inviting them, accepting an invitation."""
+"""Writes for accounts: creating staff, inviting them, accepting an invitation, and what an owner
+changes about staff and the clinic (each recorded in the owners' log, `OwnerAction`)."""
 
 import hashlib
 import secrets
@@ -15,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from tenants.accounts.models import Invitation, Role, User
+from tenants.accounts.models import Invitation, OwnerAction, Role, User
+from tenants.models import Clinic
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -84,6 +86,7 @@ def invitation_create(*, invited_by: User, email: str, role: str, full_name: str
         invited_by=invited_by,
         expires_at=timezone.now() + INVITATION_LIFETIME,
     )
+    owner_action_record(kind=OwnerAction.Kind.INVITED, by=invited_by, invitation=invitation, after={"role": role})
     return InvitationSent(invitation=invitation, token=token)
 
 
@@ -113,9 +116,122 @@ def invitation_accept(*, invitation: Invitation, full_name: str, password: str) 
     return user
 
 
+@transaction.atomic
 def user_set_active(*, user: User, active: bool, by: User) -> User:
     if user.pk == by.pk and not active:
         raise ValidationError(_("You cannot deactivate your own account."))
+    if user.is_active == active:
+        return user
     user.is_active = active
     user.save(update_fields=["is_active"])
+    kind = OwnerAction.Kind.REACTIVATED if active else OwnerAction.Kind.DEACTIVATED
+    owner_action_record(kind=kind, by=by, member=user, before={"active": not active}, after={"active": active})
     return user
+
+
+def owner_action_record(
+    *,
+    kind: str,
+    by: User,
+    member: User | None = None,
+    invitation: Invitation | None = None,
+    device_id: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+) -> OwnerAction:
+    """One line of the owners' log (call it inside the transaction of the change it records)."""
+    return OwnerAction.objects.create(
+        kind=kind, by=by, member=member, invitation=invitation, device_id=device_id, before=before, after=after
+    )
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, by: User) -> InvitationSent:
+    """A new secret and a new week for a pending invitation: the link sent before stops working."""
+    invitation = Invitation.objects.select_for_update().select_related("invited_by").get(pk=invitation.pk)
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise ValidationError(_("This invitation was already accepted or revoked; invite the person again."))
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = hash_token(token)
+    invitation.expires_at = timezone.now() + INVITATION_LIFETIME
+    invitation.save(update_fields=["token_hash", "expires_at"])
+    owner_action_record(kind=OwnerAction.Kind.INVITATION_RESENT, by=by, invitation=invitation)
+    return InvitationSent(invitation=invitation, token=token)
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
+    """The invitation's link stops working (already accepted ones cannot be revoked: deactivate the person)."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise ValidationError(_("This invitation was already accepted; deactivate the person instead."))
+    if invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        owner_action_record(kind=OwnerAction.Kind.INVITATION_REVOKED, by=by, invitation=invitation)
+    return invitation
+
+
+@transaction.atomic
+def user_set_role(*, user: User, role: str, by: User) -> User:
+    """A new role for a staff member. Their devices rebuild what they hold on their next sync (a pull
+    by a device whose `pulled_as_role` differs answers `reset`). The clinic always keeps an owner."""
+    if role not in Role.values:
+        raise ValidationError({"role": [_("Unknown role.")]})
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.role == role:
+        return user
+    if user.role == Role.OWNER:
+        # Locks the owners' rows, so two owners demoting each other at once cannot leave none.
+        owners = list(
+            User.objects.select_for_update().filter(role=Role.OWNER, is_active=True).values_list("pk", flat=True)
+        )
+        if owners == [user.pk] or not owners:
+            raise ValidationError(
+                {"role": [_("%(name)s is the clinic's only owner. Make someone else an owner first.") % {"name": user}]}
+            )
+    before = user.role
+    user.role = role
+    user.save(update_fields=["role"])
+    owner_action_record(
+        kind=OwnerAction.Kind.ROLE_CHANGED, by=by, member=user, before={"role": before}, after={"role": role}
+    )
+    return user
+
+
+CLINIC_SETTINGS_FIELDS = (
+    "name",
+    "address",
+    "phone",
+    "licence_number",
+    "queue_per_practitioner",
+    "display_first_names",
+)
+
+
+@transaction.atomic
+def clinic_settings_update(*, clinic: Clinic, by: User, values: dict, sip_numbers: dict[int, str]) -> Clinic:
+    """The clinic's details and queue options (its row in the public schema) and practitioners' SIP
+    numbers, saved together or not at all; what changed goes to the owners' log."""
+    before = {name: getattr(clinic, name) for name in CLINIC_SETTINGS_FIELDS}
+    changed = [name for name in CLINIC_SETTINGS_FIELDS if name in values and values[name] != before[name]]
+    for name in changed:
+        setattr(clinic, name, values[name])
+    if changed:
+        clinic.save(update_fields=changed)
+    sip_before: dict[str, str] = {}
+    sip_after: dict[str, str] = {}
+    for member in User.objects.filter(pk__in=sip_numbers).select_for_update():
+        number = sip_numbers[member.pk].strip()
+        if member.sip_number != number:
+            sip_before[str(member.pk)], sip_after[str(member.pk)] = member.sip_number, number
+            member.sip_number = number
+            member.save(update_fields=["sip_number"])
+    if changed or sip_after:
+        owner_action_record(
+            kind=OwnerAction.Kind.SETTINGS_CHANGED,
+            by=by,
+            before={**{name: before[name] for name in changed}, **({"sip_numbers": sip_before} if sip_after else {})},
+            after={**{name: values[name] for name in changed}, **({"sip_numbers": sip_after} if sip_after else {})},
+        )
+    return clinic
