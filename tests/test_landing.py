@@ -105,6 +105,10 @@ def test_no_stale_promises_on_the_home_page(alpha):
                 "home": "/",
                 "staff": "/staff/",
                 "reports": "/reports/",
+                "clinic_settings": "/settings/",
+                "devices": "/devices/",
+                "audit": "/audit/",
+                "displays": "/queue/displays/",
                 "two_factor": "/accounts/2fa/",
                 "password": "/accounts/password/change/",
             },
@@ -132,5 +136,6 @@ def test_the_schema_declares_the_links(alpha):
     me = components[reply["$ref"].rsplit("/", 1)[-1]]
     assert "links" in me["required"]
     links = components[me["properties"]["links"]["allOf"][0]["$ref"].rsplit("/", 1)[-1]]
-    assert set(links["properties"]) == {"home", "staff", "reports", "two_factor", "password"}
-    assert set(links["required"]) == {"home", "two_factor", "password"}  # staff and reports: owners only
+    owners = {"staff", "reports", "clinic_settings", "devices", "audit", "displays"}
+    assert set(links["properties"]) == {"home", "two_factor", "password", *owners}
+    assert set(links["required"]) == {"home", "two_factor", "password"}  # the owners' pages are not
