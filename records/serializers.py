@@ -65,9 +65,13 @@ class DiagnosisOutput(RecordOutput):
 
 
 class PrescriptionOutput(RecordOutput):
+    created_by = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="Who wrote it: the prescriber printed on the resep when the visit names none."
+    )
+
     class Meta:
         model = Prescription
-        fields = (*RECORD_META, *SPECS["prescription"].fields)
+        fields = (*RECORD_META, *SPECS["prescription"].fields, "created_by")
 
 
 class VisitOutput(RecordOutput):

@@ -10,7 +10,7 @@ from sync.api import OPS
 from tenants.accounts.models import Role
 
 PWA_SRC = Path(__file__).resolve().parents[1] / "pwa" / "src"
-KEY_RE = re.compile(r"(\w+):\s+'")
+KEY_RE = re.compile(r"(\w+):\s+['\"]")  # prettier writes a string holding ' in double quotes
 USED_RE = re.compile(r"\bt\('(\w+)'")
 
 

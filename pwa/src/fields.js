@@ -1,6 +1,7 @@
 // The fields each form shows, in order, with how they are entered (input type, rows, keyboard). What a
 // value must be (required, lengths, ranges, choices) is the server's rules (rules.js), never copied here.
 import { app, CLINICAL_READERS, CLINICIANS } from './app.js';
+import { t } from './i18n.js';
 
 /** Each field with the kind of record it belongs to, whose rules the form checks it by. */
 const of = (entity, fields) => fields.map((field) => ({ ...field, entity }));
@@ -50,4 +51,17 @@ export function canWrite(entity, fields = []) {
     return fields.some((f) => FIELDS.soap.some((s) => s.name === f)) ? CLINICIANS.includes(role) : true;
   if (entity === 'vitals') return CLINICAL_READERS.includes(role);
   return CLINICIANS.includes(role);
+}
+
+/** Who a visit is for: one of the clinic's doctors (or owners), from the staff list the device keeps. */
+export function practitionerField() {
+  const doctors = (app.user.staff || []).filter((person) => CLINICIANS.includes(person.role));
+  return {
+    entity: 'visit',
+    name: 'practitioner',
+    type: 'select',
+    numeric: true,
+    blank: t('practitioner_none'),
+    options: doctors.map((person) => ({ value: person.id, label: person.full_name })),
+  };
 }

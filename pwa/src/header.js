@@ -16,6 +16,7 @@ export function renderBar() {
   if (!app.user) return clear(bar);
   const online = navigator.onLine && app.problem !== 'network';
   const suspended = app.problem === 'suspended';
+  const revoked = app.problem === 'revoked';
   const { pending, failed, conflicts, lastSyncAt } = app.stats;
   const menuWasOpen = bar.querySelector('#menu')?.open;
   clear(
@@ -33,8 +34,8 @@ export function renderBar() {
         },
         h(
           'span',
-          { class: `dot ${online && !suspended ? 'on' : 'off'}`, id: 'online-state' },
-          suspended ? t('suspended_short') : online ? t('online') : t('offline'),
+          { class: `dot ${online && !suspended && !revoked ? 'on' : 'off'}`, id: 'online-state' },
+          revoked ? t('revoked_short') : suspended ? t('suspended_short') : online ? t('online') : t('offline'),
         ),
         // What needs the person links to where they act on it.
         failed || conflicts
@@ -50,6 +51,7 @@ export function renderBar() {
         'nav',
         {},
         h('a', { href: '#/' }, t('patients')),
+        h('a', { href: '#/queue', id: 'nav-queue' }, t('q_nav')),
         h(
           'a',
           { href: '#/sync' },
@@ -119,6 +121,10 @@ function menu(lastSyncAt, open) {
       ),
       serverPage('staff', 'link_staff'),
       serverPage('reports', 'link_reports'),
+      serverPage('displays', 'link_displays'),
+      serverPage('clinic_settings', 'link_clinic_settings'),
+      serverPage('devices', 'link_devices'),
+      serverPage('audit', 'link_audit'),
       serverPage('two_factor', 'link_two_factor'),
       serverPage('password', 'link_password'),
       serverPage('home', 'link_home'),

@@ -3,12 +3,14 @@
 import { app, notice } from './app.js';
 import { renderBar } from './header.js';
 import { lang, setLanguage, t } from './i18n.js';
-import { noteChartOpening, render, rerender } from './router.js';
+import { noteChartOpening, render, rerender, route } from './router.js';
 import { registerServiceWorker } from './serviceworker.js';
 import { identify } from './session.js';
 import { getMeta, openStore, randomId, setMeta } from './store.js';
 import { refreshStats, runSync, save } from './syncloop.js';
 import { clear, h } from './ui.js';
+
+const QUEUE_SYNC_MS = 3000;
 
 async function start() {
   setLanguage(lang());
@@ -66,6 +68,10 @@ async function start() {
   setInterval(() => {
     if (navigator.onLine) runSync();
   }, 30000);
+  // The day's queue moves by the minute: while it is on screen, every device asks every few seconds.
+  setInterval(() => {
+    if (navigator.onLine && !document.hidden && route().kind === 'queue') runSync();
+  }, QUEUE_SYNC_MS);
   app.ready = true;
   app.readyAt = performance.now(); // ms from navigation to a working app (the cold-start benchmark reads it)
   const firstSync = navigator.onLine ? runSync() : Promise.resolve();

@@ -1,8 +1,10 @@
 // Which screen the address shows, drawing it (a background redraw never replaces a screen a person is
 // using), and the chart openings that navigation makes.
 import { app } from './app.js';
+import { printRoute, printScreen } from './print.js';
 import { patientScreen } from './screens/patient.js';
 import { patientsScreen } from './screens/patients.js';
+import { queueScreen } from './screens/queue.js';
 import { syncScreen } from './screens/sync.js';
 import { visitScreen } from './screens/visit.js';
 import { chartOpened, getRecord, recordStates } from './store.js';
@@ -24,12 +26,14 @@ export function busy() {
   );
 }
 
-/** The patient whose chart a route shows (a visit's patient for a visit's screen), or null. */
-async function chartOf({ kind, id }) {
+/** The patient whose chart a route shows (a visit's patient for a visit's screen or one of its
+ * papers), or null. */
+async function chartOf(shown) {
+  const { kind, id } = shown.kind === 'print' ? { kind: 'visit', id: printRoute().visitId } : shown;
   if (!id || (kind !== 'patient' && kind !== 'visit')) return null;
-  const shown = await getRecord(app.db, id);
-  if (!shown) return null;
-  return kind === 'patient' ? shown.id : shown.patient || null;
+  const record = await getRecord(app.db, id);
+  if (!record) return null;
+  return kind === 'patient' ? record.id : record.patient || null;
 }
 
 /** Reading a chart is logged for the clinic's audit trail, on navigation only (a save or a sync that
@@ -74,11 +78,14 @@ export async function render({ background = false } = {}) {
   if (kind === 'patient' && id) screen = await patientScreen(id, states);
   else if (kind === 'visit' && id) screen = await visitScreen(id, states);
   else if (kind === 'sync') screen = await syncScreen();
+  else if (kind === 'print') screen = await printScreen(states);
+  else if (kind === 'queue') screen = await queueScreen(states);
   else screen = await patientsScreen(states);
   // A route left while this was drawn has its own render coming from the hashchange.
   if (mine > shown && drawn === window.location.hash && !(background && busy())) {
     shown = mine;
     clear(document.getElementById('view'), screen);
+    document.body.toggleAttribute('data-printing', kind === 'print'); // a paper alone, no header
     app.drawnRoute = drawn; // the address whose screen is on view (tests wait on it)
   }
   app.rendered += 1;

@@ -2,6 +2,7 @@
 // server's copy apart from the device's pending changes; the outbox holds every change in order, each
 // written in the same transaction as the record it changes, and the charts opened (for the audit trail).
 import Dexie from 'dexie';
+import { today } from './rules.js';
 
 export const PARENT = { patient: null, visit: 'patient', vitals: 'visit', diagnosis: 'visit', prescription: 'visit' };
 
@@ -31,11 +32,23 @@ export function openStore(clinic, userId) {
         .where('entity')
         .equals('patient')
         .modify((row) => {
-          indexPatient(row);
+          indexRow(row);
         }),
     );
   // Version 3: the outbox by kind, so chart openings (not changes a person waits on) are counted apart.
   db.version(3).stores({ outbox: 'seq, record_id, entity' });
+  // Version 4: checked-in visits by the day of their queue, so the day's queue is read without every visit.
+  db.version(4)
+    .stores({ records: 'id, entity, [entity+parent], [entity+sortName], queueDay' })
+    .upgrade((tx) =>
+      tx
+        .table('records')
+        .where('entity')
+        .equals('visit')
+        .modify((row) => {
+          indexRow(row);
+        }),
+    );
   return db;
 }
 
@@ -63,10 +76,25 @@ function searchText(data) {
   return [data.full_name, data.medical_record_number, data.nik].filter(Boolean).join(' ').toLowerCase();
 }
 
-/** Sets a patient row's keys from what the person sees: `search`, and `sortName` (the name-ordered
- * index holds patients that are not voided, so the list is read in order and counted from it).
- * Call it whenever a patient row's server copy or pending values change. Other rows pass unchanged. */
-export function indexPatient(row) {
+/** The device's calendar day of a time (YYYY-MM-DD; now by default): the clinic's, for a device in
+ * the clinic. */
+export function localDay(time = Date.now()) {
+  return today(new Date(time));
+}
+
+/** A visit row's `queueDay`: the day it was checked in, while it is in the queue (not voided). */
+function indexVisit(row) {
+  const shown = view(row);
+  if (shown.arrived_at && !shown.voided_at) row.queueDay = localDay(shown.arrived_at);
+  else delete row.queueDay;
+  return row;
+}
+
+/** Sets a row's index keys from what the person sees: a visit's `queueDay`; a patient's `search`, and
+ * `sortName` (the name-ordered index holds patients that are not voided, so the list is read in order
+ * and counted from it). Call it whenever a row's server copy or pending values change. */
+export function indexRow(row) {
+  if (row.entity === 'visit') return indexVisit(row);
   if (row.entity !== 'patient') return row;
   const shown = view(row);
   row.search = searchText(shown);
@@ -128,7 +156,7 @@ export async function writeChanges(db, changes) {
       }
       const parentField = PARENT[change.entity];
       if (parentField && change.fields && change.fields[parentField]) row.parent = change.fields[parentField];
-      rows.set(change.id, indexPatient(row));
+      rows.set(change.id, indexRow(row));
       return {
         seq: firstSeq + index,
         entity: change.entity,
@@ -234,7 +262,7 @@ export async function discardFailed(db, seq) {
     if (!row) return;
     row.local = await rebuildLocal(db, row.id);
     if (!row.server && !row.local) await db.records.delete(row.id);
-    else await db.records.put(indexPatient(row));
+    else await db.records.put(indexRow(row));
   });
 }
 
@@ -287,6 +315,13 @@ export function isQuotaError(error) {
 /** One record as the person sees it, or null. */
 export async function getRecord(db, id) {
   return view(await db.records.get(id));
+}
+
+/** Everything the server has not taken: the outbox (changes and chart openings waiting) and the
+ * refused changes, oldest first (for a revoked device's export). */
+export async function unsyncedChanges(db) {
+  const [outbox, failed] = await Promise.all([db.outbox.orderBy('seq').toArray(), db.failed.orderBy('seq').toArray()]);
+  return { outbox, failed };
 }
 
 /** The refused changes, oldest first. */
@@ -440,4 +475,12 @@ export async function findDuplicatePatients(db, fields, exceptId = null) {
       if (sameNik || sameName) found.push({ ...patient, sameNik });
     });
   return found.sort((a, b) => String(a.full_name).localeCompare(String(b.full_name)));
+}
+
+/** The day's queue as this device holds it: each checked-in visit of `day` with its patient. */
+export async function queueOfDay(db, day) {
+  const visits = (await db.records.where('queueDay').equals(day).toArray()).map(view);
+  const patients = await db.records.bulkGet([...new Set(visits.map((visit) => visit.patient))]);
+  const byId = new Map(patients.filter(Boolean).map((row) => [row.id, view(row)]));
+  return visits.map((visit) => ({ visit, patient: byId.get(visit.patient) || null }));
 }

@@ -1,7 +1,7 @@
 // The sync client (SYNC-PROTOCOL.md): push the outbox in order, then pull until `has_more` is false.
 // Retries resend the same seqs (the server answers "duplicate"); a pull never overwrites a pending edit;
 // one sync at a time per database (Web Locks), so two tabs never interleave.
-import { PARENT, changesRecord, getMeta, indexPatient, mutationValues, rebuildLocal, setMeta } from './store.js';
+import { PARENT, changesRecord, getMeta, indexRow, mutationValues, rebuildLocal, setMeta } from './store.js';
 
 const BATCH = 500;
 // A push's body stays under this many bytes (the server takes 4 MiB; a slow link sends less per try).
@@ -12,7 +12,7 @@ const FINAL = new Set(['applied', 'merged', 'conflict', 'rejected', 'duplicate']
 export class SyncError extends Error {
   constructor(kind, message) {
     super(message);
-    this.kind = kind; // network | signed_out | suspended | refused | server | gap (message: the seq expected) | too_large | bad_request
+    this.kind = kind; // network | signed_out | suspended | revoked | refused | server | gap (message: the seq expected) | too_large | bad_request
   }
 }
 
@@ -57,8 +57,10 @@ async function send(url, options, csrf) {
   if (response.ok) return response;
   if (response.status === 403) await throwIfSuspended(response);
   let detail = '';
+  let code = '';
   try {
     const body = await response.json();
+    code = body.code || '';
     detail =
       body.detail ||
       Object.values(body.errors || {})
@@ -68,6 +70,8 @@ async function send(url, options, csrf) {
     /* not JSON */
   }
   if (response.status === 401) throw new SyncError('signed_out', detail);
+  // The owner revoked this device: never retried (the person is told, and keeps the unsent changes).
+  if (response.status === 403 && code === 'device_revoked') throw new SyncError('revoked', detail);
   if (response.status === 403) throw new SyncError('refused', detail);
   if (response.status === 413) throw new SyncError('too_large', detail);
   if (response.status >= 500) throw new SyncError('server', `${response.status}`);
@@ -112,7 +116,7 @@ async function applyPushResults(db, batch, results) {
     for (const [id, row] of touched) {
       if (!row) continue;
       row.local = await rebuildLocal(db, id);
-      rows.push(indexPatient(row));
+      rows.push(indexRow(row));
     }
     await db.records.bulkPut(rows);
   });
@@ -176,7 +180,7 @@ async function resetCopy(db) {
     await db.conflicts.clear();
     const rows = await db.records.toArray();
     await db.records.bulkDelete(rows.filter((row) => !row.local).map((row) => row.id));
-    await db.records.bulkPut(rows.filter((row) => row.local).map((row) => indexPatient({ ...row, server: null })));
+    await db.records.bulkPut(rows.filter((row) => row.local).map((row) => indexRow({ ...row, server: null })));
     await setMeta(db, 'cursor', 0);
   });
 }
@@ -205,7 +209,7 @@ async function applyPullPage(db, body, seen) {
       row.version = change.version;
       const parentField = PARENT[change.entity];
       row.parent = parentField ? change.data[parentField] : null;
-      return indexPatient(row);
+      return indexRow(row);
     });
     await db.records.bulkPut(rows);
     if (conflicts.length) await db.conflicts.bulkPut(conflicts);

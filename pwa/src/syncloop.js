@@ -8,6 +8,7 @@ import { rerender } from './router.js';
 import { fetchMe, showSignedOut, showSuspended } from './session.js';
 import { isQuotaError, syncStats, writeChanges } from './store.js';
 import { SyncError, syncOnce } from './sync.js';
+import { h } from './ui.js';
 
 /** Write changes to the device (records and outbox together), then sync soon. */
 export async function save(changes) {
@@ -45,6 +46,7 @@ export function scheduleSync(delay) {
 
 export async function runSync() {
   if (!app.db) return;
+  if (app.problem === 'revoked') return showRevoked(); // revoked for good: nothing to try again
   if (app.syncing) {
     app.again = true;
     return;
@@ -108,6 +110,11 @@ function handleSyncError(error) {
     showSignedOut();
     return;
   }
+  if (kind === 'revoked') {
+    clearTimeout(app.retryTimer);
+    showRevoked();
+    return;
+  }
   if (kind === 'suspended') {
     app.meFresh = false;
     showSuspended(error);
@@ -130,6 +137,15 @@ function handleSyncError(error) {
   }
   scheduleSync(app.retryDelay);
   app.retryDelay = Math.min(app.retryDelay * 2, 60000);
+}
+
+/** The plain word that the owner revoked this device, what to do, and the way to the unsent changes. */
+function showRevoked() {
+  notice(
+    'session',
+    t('device_revoked'),
+    h('a', { href: '#/sync', class: 'button', id: 'open-sync' }, t('open_sync_page')),
+  );
 }
 
 function onSyncProgress(progress) {

@@ -38,6 +38,17 @@ export function fmtTime(value) {
   return date.toLocaleString(locale(), { dateStyle: 'medium', timeStyle: 'short' });
 }
 
+/** The time of day only: "14.05" (Indonesian) or "14:05". */
+export function fmtClock(value) {
+  if (!value) return '';
+  return new Date(value).toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' });
+}
+
+/** A day in words: "30 November 2026". */
+export function fmtLongDate(value = new Date()) {
+  return new Date(value).toLocaleDateString(locale(), { dateStyle: 'long' });
+}
+
 /** A calendar date (a birth date: YYYY-MM-DD, no time zone): "12 Apr 1990". */
 export function fmtDate(value) {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value || '');
@@ -84,10 +95,18 @@ function inputFor(field, value) {
   if (field.type === 'textarea')
     return h('textarea', { ...common, rows: field.rows || 3, maxlength: attributes.maxlength }, value ?? '');
   if (field.type === 'select') {
+    // A field's own options ({value, label}: the clinic's doctors, say) or its rule's choices; `blank`
+    // is the label of choosing none.
+    const options = field.options || choices.map((option) => ({ value: option, label: t(option) }));
     return h(
       'select',
       common,
-      choices.map((option) => h('option', { value: option, selected: option === value }, t(option))),
+      field.blank !== undefined
+        ? h('option', { value: '', selected: value == null || value === '' }, field.blank)
+        : null,
+      options.map((option) =>
+        h('option', { value: option.value, selected: String(option.value) === String(value ?? '') }, option.label),
+      ),
     );
   }
   if (field.type === 'datetime') return h('input', { ...common, type: 'datetime-local', value: localDateTime(value) });
@@ -134,6 +153,7 @@ function readValue(field, element) {
   if (field.type === 'number') return parseTypedNumber(raw, { whole: element.inputMode === 'numeric' });
   if (field.type === 'datetime') return raw ? new Date(raw).toISOString() : null;
   if (field.type === 'date') return raw || null;
+  if (field.type === 'select' && field.numeric) return raw ? Number(raw) : null;
   return raw;
 }
 

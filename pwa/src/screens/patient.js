@@ -3,9 +3,10 @@
 // opens in the edit form with the device's values and the server's reasons beside the fields. Then
 // their visits.
 import { app } from '../app.js';
-import { FIELDS } from '../fields.js';
+import { FIELDS, practitionerField } from '../fields.js';
 import { t } from '../i18n.js';
-import { children, decidedRecord, openConflicts, randomId, refusedOf } from '../store.js';
+import { today } from '../rules.js';
+import { children, decidedRecord, localDay, openConflicts, randomId, refusedOf } from '../store.js';
 import { save } from '../syncloop.js';
 import { clear, fmtTime, form, h } from '../ui.js';
 import {
@@ -85,6 +86,12 @@ function detailsBox(patient, states, conflicts, refusals) {
   return body;
 }
 
+/** A visit for today joins today's queue (checked in now; the server gives its number); one typed in
+ * for another day does not. */
+function checkIn(fields) {
+  return localDay(fields.started_at) === today() ? { ...fields, arrived_at: new Date().toISOString() } : fields;
+}
+
 function newVisitBox(id) {
   const box = h('div', { id: 'new-visit' });
   const open = () =>
@@ -92,14 +99,18 @@ function newVisitBox(id) {
       box,
       form({
         name: 'new-visit',
-        fields: FIELDS.visitAdmin,
+        fields: [...FIELDS.visitAdmin, practitionerField()],
         creating: true,
-        current: { started_at: new Date().toISOString(), status: 'arrived' },
+        current: {
+          started_at: new Date().toISOString(),
+          status: 'arrived',
+          practitioner: app.user.role === 'doctor' ? app.user.id : null,
+        },
         submitLabel: t('new_visit'),
         onCancel: () => clear(box),
         onSave: async (fields) => {
           const visitId = randomId();
-          await save([{ entity: 'visit', id: visitId, op: 'create', fields: { patient: id, ...fields } }]);
+          await save([{ entity: 'visit', id: visitId, op: 'create', fields: checkIn({ patient: id, ...fields }) }]);
           window.location.hash = `#/visit/${visitId}`;
         },
       }),

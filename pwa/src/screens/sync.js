@@ -4,7 +4,7 @@
 import { app } from '../app.js';
 import { t } from '../i18n.js';
 import { rerender } from '../router.js';
-import { discardFailed, openConflicts, recordPlace, refusedChanges } from '../store.js';
+import { discardFailed, openConflicts, recordPlace, refusedChanges, unsyncedChanges } from '../store.js';
 import { refreshStats } from '../syncloop.js';
 import { fmtTime, h, showErrors } from '../ui.js';
 import { fmtValue, shorten, writtenBy } from './parts.js';
@@ -122,20 +122,81 @@ async function refusedItems() {
   );
 }
 
+/** A change still in the outbox: its patient, what kind of change, what it sends. */
+async function waitingItem(mutation) {
+  const target = await refusedTarget(mutation);
+  const place = target ? await recordPlace(app.db, target.entity, target.record_id) : {};
+  const link = target ? placeLink(place, target.entity, target.record_id) : '#/sync';
+  const values = sentValues(mutation, target);
+  return h(
+    'li',
+    { dataset: { seq: mutation.seq } },
+    h(
+      'div',
+      {},
+      placeLines(place, target?.entity || mutation.entity, link),
+      values ? h('div', { class: 'pre' }, values) : null,
+    ),
+  );
+}
+
+/** The changes not yet sent (chart openings are not changes a person made) and, when anything is
+ * unsent, a button downloading all of it as JSON: a revoked device can never send it. */
+async function unsyncedSection() {
+  const { outbox, failed } = await unsyncedChanges(app.db);
+  const waiting = await Promise.all(outbox.filter((m) => m.entity !== 'chart').map(waitingItem));
+  return [
+    app.problem === 'revoked' ? h('p', { class: 'notice', id: 'revoked-notice' }, t('device_revoked')) : null,
+    h('h2', {}, t('unsynced_title')),
+    h('ul', { class: 'list', id: 'unsynced-list' }, waiting.length ? waiting : h('li', { class: 'muted' }, t('none'))),
+    outbox.length || failed.length
+      ? h(
+          'p',
+          {},
+          h('button', { type: 'button', id: 'export-unsynced', onclick: () => exportUnsynced() }, t('unsynced_export')),
+          h('br'),
+          h('span', { class: 'muted' }, t('unsynced_export_help')),
+        )
+      : null,
+  ];
+}
+
+async function exportUnsynced() {
+  const { outbox, failed } = await unsyncedChanges(app.db);
+  const file = {
+    clinic: app.user?.clinic,
+    user: app.user?.email,
+    device_id: app.deviceId,
+    exported_at: new Date().toISOString(),
+    outbox,
+    failed,
+  };
+  const blob = new Blob([JSON.stringify(file, null, 2)], { type: 'application/json' });
+  const url = URL.createObjectURL(blob);
+  const day = file.exported_at.slice(0, 10);
+  const link = h('a', { href: url, download: `perubahan-belum-terkirim-${app.user?.clinic || ''}-${day}.json` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
 async function conflictItems() {
   const conflicts = await openConflicts(app.db);
   return Promise.all(conflicts.map(async (c) => conflictItem(c, await recordPlace(app.db, c.entity, c.record_id))));
 }
 
 export async function syncScreen() {
-  const [failed, conflicts, persisted] = await Promise.all([
+  const [failed, conflicts, persisted, unsynced] = await Promise.all([
     refusedItems(),
     conflictItems(),
     navigator.storage?.persisted?.(),
+    unsyncedSection(),
   ]);
   return h(
     'section',
     {},
+    ...unsynced,
     h('h2', {}, t('failed_title')),
     h('ul', { class: 'list', id: 'failed-list' }, failed.length ? failed : h('li', { class: 'muted' }, t('none'))),
     h('h2', {}, t('conflicts_title')),

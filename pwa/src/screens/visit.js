@@ -5,7 +5,7 @@
 import { ageAt } from '../age.js';
 import { allergyMatches } from '../allergies.js';
 import { app, CLINICAL_READERS, CLINICIANS } from '../app.js';
-import { canWrite, FIELDS } from '../fields.js';
+import { canWrite, FIELDS, practitionerField } from '../fields.js';
 import { t } from '../i18n.js';
 import { rerender } from '../router.js';
 import {
@@ -22,8 +22,10 @@ import {
 import { save } from '../syncloop.js';
 import { clear, fmtNumber, fmtTime, form, h, showErrors } from '../ui.js';
 import { titlesOf } from '../icd10.js';
+import { printMenu } from '../print.js';
 import { diagnosisForm } from './diagnosis.js';
 import { conflictBoxes, editForm as recordForm, failureNote, stateTag, voidBox, voidedTag } from './parts.js';
+import { queueNumberText, queueState, ticketLink } from './queue.js';
 
 const PARTS = [
   { entity: 'vitals', title: 'vitals', add: 'add_vitals' },
@@ -345,7 +347,35 @@ function adminFields(visit) {
   const options = (next[status] || [status]).filter(
     (option) => option === status || option !== 'finished' || CLINICIANS.includes(app.user.role),
   );
-  return FIELDS.visitAdmin.map((f) => (f.name === 'status' ? { ...f, options } : f));
+  return [
+    ...FIELDS.visitAdmin.map((f) =>
+      f.name === 'status' ? { ...f, options: options.map((value) => ({ value, label: t(value) })) } : f,
+    ),
+    practitionerField(),
+  ];
+}
+
+/** Where the visit stands in today's queue, with its number (or "pending" until the server gives it)
+ * and its ticket. */
+function queueLine(visit) {
+  if (!visit.arrived_at) return null;
+  return h(
+    'p',
+    { class: 'queue-line', id: 'queue-line' },
+    h('span', { class: visit.queue_number ? 'queue-number' : 'queue-number pending' }, queueNumberText(visit)),
+    ' ',
+    t(queueState(visit)),
+    ' ',
+    ticketLink(visit, 'print-ticket'),
+    ' ',
+    h('a', { href: '#/queue' }, t('q_nav')),
+  );
+}
+
+/** The practitioner's name: from the clinic's staff list, else the name the server sent with the visit. */
+function practitionerName(visit) {
+  const person = (app.user.staff || []).find((p) => p.id === visit.practitioner);
+  return person?.full_name || visit.practitioner_name || '';
 }
 
 /** The visit's details, with Edit and Void where the server would take them: only doctors and
@@ -373,6 +403,8 @@ function adminSection(ctx) {
               : visit[f.name] || '—',
         ),
       ]),
+      h('dt', {}, t('practitioner')),
+      h('dd', { id: 'visit-practitioner' }, practitionerName(visit) || '—'),
     );
   const editForm = () =>
     recordForm({
@@ -542,10 +574,12 @@ export async function visitScreen(id, states) {
       ctx.finished ? h('span', { class: 'state state-finished' }, t('finished')) : null,
       voidedTag(visit),
     ),
+    queueLine(visit),
     ctx.finished ? h('p', { class: 'finished-note', id: 'finished-note' }, t('finished_note')) : null,
     failureNote(states, id, ctx.refused),
     ...(await conflictBoxes(id)),
     adminSection(ctx),
+    printMenu(visit), // papers to print: summary, prescription, letters
   ];
   if (ctx.clinical) {
     sections.push(h('h3', {}, t('soap')), soapSection(ctx));
