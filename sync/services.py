@@ -24,6 +24,7 @@ from records.selectors import record_get, record_history_since
 from sync import merge
 from sync.changelog import log_change, numbered_at_end, savepoint
 from sync.models import Conflict, Device, PushedBatch
+from sync.signals import device_seen
 from tenants.accounts.models import Role, User
 
 MAX_BATCH = 500
@@ -69,6 +70,7 @@ def device_for(*, device_id: str, user: User, user_agent: str = "") -> Device:
     now = timezone.now()
     if not created and (device.user_agent != user_agent[:300] or now - device.last_seen > SEEN_EVERY):
         Device.objects.filter(pk=device.pk).update(last_seen=now, user_agent=user_agent[:300])
+        device_seen.send(sender=Device, device_id=device.pk)
     return device
 
 

@@ -1,5 +1,6 @@
 """The operator console on the apex: clinics with counts and status; suspend and reactivate."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,8 @@ def test_console_lists_every_clinic_with_its_counts(alpha, beta):
         row = body[body.index(f'data-subdomain="{clinic.subdomain}"') :]
         row = row[: row.index("</tr>")]
         assert clinic.clinic.name in row
-        assert '<td class="num staff-count">4</td>' in row
-        assert '<td class="num patient-count">0</td>' in row
+        assert re.search(r'class="num staff-count">4</td>', row)
+        assert re.search(r'class="num patient-count">0</td>', row)
         assert "Active" in row
     assert "clinic_template" not in body
     assert "Template" not in body
