@@ -9,7 +9,8 @@ import { ageAt } from './age.js';
 import { app, CLINICAL_READERS, CLINICIANS } from './app.js';
 import { t } from './i18n.js';
 import { titlesOf } from './icd10.js';
-import { children, getRecord, localDay } from './store.js';
+import { localDay } from './days.js';
+import { children, getRecord } from './store.js';
 import { clear, fmtDate, fmtNumber, fmtTime, h } from './ui.js';
 
 /** The papers a visit prints, by the name its print route uses, and who may print each. */

@@ -4,6 +4,8 @@
 // the page or imports any, so node runs them too (tests/records/test_nik_cases.py), and the caller
 // passes the `t` that words each message in the person's language.
 
+import { today, two } from './days.js';
+
 // Replaced by the build with the exported rules (node sets globalThis.RULES before importing this).
 const BUNDLED = RULES;
 
@@ -45,8 +47,6 @@ function dateParts(value) {
   const date = new Date(Date.UTC(year, month - 1, day));
   return date.getUTCMonth() === month - 1 && date.getUTCDate() === day ? { year, month, day } : null;
 }
-
-const two = (n) => String(n).padStart(2, '0');
 
 /** Whether a NIK's birth digits are the person's birth date, 40 added to the day exactly when the
  * person is a woman (`female` null: sex not known, only the date is compared), as
@@ -97,11 +97,6 @@ function numberProblems(rule, value) {
   const high = rule.max ?? Infinity;
   if (number < low || number > high) return [{ code: 'out_of_range', params: { low, high, rule } }];
   return [];
-}
-
-/** Today on the device's calendar, as "YYYY-MM-DD" (the clinic's day: its devices are in its zone). */
-export function today(now = new Date()) {
-  return `${now.getFullYear()}-${two(now.getMonth() + 1)}-${two(now.getDate())}`;
 }
 
 function dateProblems(rule, value, now) {

@@ -2,7 +2,7 @@
 // server's copy apart from the device's pending changes; the outbox holds every change in order, each
 // written in the same transaction as the record it changes, and the charts opened (for the audit trail).
 import Dexie from 'dexie';
-import { today } from './rules.js';
+import { localDay } from './days.js';
 
 export const PARENT = { patient: null, visit: 'patient', vitals: 'visit', diagnosis: 'visit', prescription: 'visit' };
 
@@ -74,12 +74,6 @@ export function view(row) {
 /** What patient search matches: name, medical record number and NIK, lower-cased. */
 function searchText(data) {
   return [data.full_name, data.medical_record_number, data.nik].filter(Boolean).join(' ').toLowerCase();
-}
-
-/** The device's calendar day of a time (YYYY-MM-DD; now by default): the clinic's, for a device in
- * the clinic. */
-export function localDay(time = Date.now()) {
-  return today(new Date(time));
 }
 
 /** A visit row's `queueDay`: the day it was checked in, while it is in the queue (not voided). */

@@ -1,7 +1,8 @@
 // Small DOM helpers: elements built with text nodes only (no innerHTML, so a patient's name is never
 // markup), and a form builder that reports only the fields a person changed.
 import { lang, t } from './i18n.js';
-import { checkFields, fieldRules, today } from './rules.js';
+import { today } from './days.js';
+import { checkFields, fieldRules } from './rules.js';
 
 export function h(tag, attrs = {}, ...children) {
   const element = document.createElement(tag);

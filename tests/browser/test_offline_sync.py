@@ -8,6 +8,7 @@ server commits for real; no other test uses that subdomain.
 
 import random
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -15,6 +16,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
@@ -146,6 +148,29 @@ def device_records(page, ids):
         "server: r.server, local: r.local})",
         ids,
     )
+
+
+def committed(django_db_blocker, fn, schema_name=None):
+    """`fn()`, committed at once (from a thread of its own, outside the test's transaction), so the live
+    server sees it, as it sees what a person did elsewhere; in `schema_name` when given."""
+    result = []
+
+    def run():
+        try:
+            if schema_name is None:
+                result.append(fn())
+            else:
+                with schema_context(schema_name):
+                    result.append(fn())
+        finally:
+            connection.close()
+
+    with django_db_blocker.unblock():
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join()
+    assert result, "the committed change failed: see the thread's exception above"
+    return result[0]
 
 
 def in_gamma(gamma, fn):
@@ -860,7 +885,7 @@ def test_the_patient_list_opens_in_name_order_without_voided_patients(browser, l
 # A device's database as the app's first version left it (Dexie's version 1 is IndexedDB version 10),
 # holding a patient saved before the name-ordered index existed.
 VERSION_1_DATABASE_JS = """
-async ({name, patient}) => {
+async ({name, patient, visit}) => {
   const db = await new Promise((resolve, reject) => {
     const request = indexedDB.open(name, 10);
     request.onupgradeneeded = () => {
@@ -879,6 +904,10 @@ async ({name, patient}) => {
     const tx = db.transaction('records', 'readwrite');
     tx.objectStore('records').put({id: patient, entity: 'patient', parent: null, version: 1, local: null,
       server: {id: patient, full_name: 'Aaa Lama', birth_date: '1950-01-01', sex: 'F'}, search: 'aaa lama'});
+    // A visit checked in today, pulled by an app of before the queue (its number came from the server).
+    tx.objectStore('records').put({id: visit, entity: 'visit', parent: patient, version: 1, local: null,
+      server: {id: visit, patient, started_at: new Date().toISOString(), arrived_at: new Date().toISOString(),
+               queue_number: 4, status: 'arrived'}});
     tx.oncomplete = resolve;
     tx.onerror = () => reject(tx.error);
   });
@@ -887,7 +916,7 @@ async ({name, patient}) => {
 """
 
 
-def test_a_database_of_the_first_version_is_upgraded_and_lists_its_patients(browser, live_url, downloaded_clinic):
+def test_a_database_of_the_first_version_is_upgraded_and_lists_its_patients_and_queue(browser, live_url, downloaded_clinic):
     context = new_device(browser)
     base = base_url(live_url, downloaded_clinic)
     with schema_context(downloaded_clinic.clinic.schema_name):
@@ -897,12 +926,17 @@ def test_a_database_of_the_first_version_is_upgraded_and_lists_its_patients(brow
     name = f"emr:{downloaded_clinic.subdomain}:{owner}"
     page = context.new_page()
     page.goto(f"{base}/accounts/login/")
-    patient = str(uuid.uuid4())
-    page.evaluate(VERSION_1_DATABASE_JS, {"name": name, "patient": patient})
+    patient, visit = str(uuid.uuid4()), str(uuid.uuid4())
+    page.evaluate(VERSION_1_DATABASE_JS, {"name": name, "patient": patient, "visit": visit})
     page.close()
     page = sign_in(context, base, downloaded_clinic.email("owner"))
     assert page.evaluate("emr.db.name") == name
-    assert page.evaluate("emr.db.verno") == 3
+    assert page.evaluate("emr.db.verno") == 4
     assert page.evaluate("async (id) => (await emr.db.records.get(id)).sortName", patient) == "aaa lama"
     assert _listed_names(page)[0] == "Aaa Lama"
+    # Version 4 indexes checked-in visits by their day: the old visit is in today's queue.
+    today = page.evaluate("(() => { const d = new Date(); return d.toLocaleDateString('sv-SE'); })()")
+    assert page.evaluate("async (id) => (await emr.db.records.get(id)).queueDay", visit) == today
+    page.goto(page.url.split("#")[0] + "#/queue")
+    page.wait_for_selector(f"#queue li[data-visit='{visit}'][data-number='4']")
     context.close()

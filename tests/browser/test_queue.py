@@ -2,18 +2,16 @@
 unique numbers in their order once they sync, every device shows the same queue, and a call reaches the
 waiting-room display (shown large and said aloud) within seconds."""
 
-import threading
 import time
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from records import queue, services
 from records.models import Visit
 from tenants.accounts.models import Role, User
-from tests.browser.test_offline_sync import base_url, go_offline, go_online, phone, wait_synced, wait_until
+from tests.browser.test_offline_sync import base_url, committed, go_offline, go_online, phone, wait_synced, wait_until
 from tests.conftest import _make_clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -47,25 +45,6 @@ def _actor(clinic, role):
     return services.Actor(user=User.objects.get(email=clinic.email(role)), device_id="server-test")
 
 
-def _committed(clinic, django_db_blocker, fn):
-    """`fn()` in the clinic's schema, committed at once (from a thread of its own, outside the test's
-    transaction), so the live server sees it: what the front desk or the owner did before."""
-    result = []
-
-    def run():
-        try:
-            with schema_context(clinic.clinic.schema_name):
-                result.append(fn())
-        finally:
-            connection.close()
-
-    with django_db_blocker.unblock():
-        worker = threading.Thread(target=run)
-        worker.start()
-        worker.join()
-    return result[0]
-
-
 def _patients(clinic, django_db_blocker, names) -> list[str]:
     def create():
         actor = _actor(clinic, Role.FRONT_DESK)
@@ -75,7 +54,7 @@ def _patients(clinic, django_db_blocker, names) -> list[str]:
             for name in names
         ]
 
-    return _committed(clinic, django_db_blocker, create)
+    return committed(django_db_blocker, create, clinic.clinic.schema_name)
 
 
 def _check_in_on_screen(page, patient_id):
@@ -152,7 +131,7 @@ def test_a_call_reaches_the_waiting_room_display_large_and_aloud(browser, live_u
         )
         return token, visit
 
-    token, visit = _committed(clinic, django_db_blocker, prepare)
+    token, visit = committed(django_db_blocker, prepare, clinic.clinic.schema_name)
     number = visit.queue_number
 
     tv = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 800})

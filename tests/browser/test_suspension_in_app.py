@@ -2,14 +2,11 @@
 lost, never "sign in again"; the header no longer says online; the device keeps its changes and sends
 them when the clinic is reactivated."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from tenants.models import Clinic
 from tenants.services import clinic_set_status
-from tests.browser.test_offline_sync import base_url, save_patient, sign_in, wait_synced
+from tests.browser.test_offline_sync import base_url, committed, save_patient, sign_in, wait_synced
 from tests.conftest import _make_clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -22,19 +19,13 @@ def delta(platform_world, django_db_blocker):
 
 
 def _set(delta, django_db_blocker, status):
-    """Committed at once, as an operator's click is: from a thread of its own, outside the test's
-    transaction, so the live server sees it."""
-
-    def change():
-        try:
-            clinic_set_status(clinic=Clinic.objects.get(pk=delta.clinic.pk), status=status, operator_email="op@test")
-        finally:
-            connection.close()
-
-    with django_db_blocker.unblock():
-        worker = threading.Thread(target=change)
-        worker.start()
-        worker.join()
+    """Committed at once, as an operator's click is, so the live server sees it."""
+    committed(
+        django_db_blocker,
+        lambda: clinic_set_status(
+            clinic=Clinic.objects.get(pk=delta.clinic.pk), status=status, operator_email="op@test"
+        ),
+    )
 
 
 @pytest.mark.parametrize(("locale", "words"), [("id-ID", "tidak ada yang hilang"), ("en-US", "nothing was lost")])

@@ -5,8 +5,8 @@
 import { app } from '../app.js';
 import { FIELDS, practitionerField } from '../fields.js';
 import { t } from '../i18n.js';
-import { today } from '../rules.js';
-import { children, decidedRecord, localDay, openConflicts, randomId, refusedOf } from '../store.js';
+import { localDay, today } from '../days.js';
+import { children, decidedRecord, openConflicts, randomId, refusedOf } from '../store.js';
 import { save } from '../syncloop.js';
 import { clear, fmtTime, form, h } from '../ui.js';
 import {

@@ -8,7 +8,7 @@ import { app, CLINICAL_READERS, CLINICIANS } from '../app.js';
 import { t } from '../i18n.js';
 import { printHref } from '../print.js';
 import { rerender } from '../router.js';
-import { today } from '../rules.js';
+import { today } from '../days.js';
 import { queueOfDay } from '../store.js';
 import { save } from '../syncloop.js';
 import { clear, fmtClock, fmtLongDate, h } from '../ui.js';
