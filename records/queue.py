@@ -14,8 +14,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from records.models import DisplayLink, QueueCounter, Visit
 from tenants.accounts.models import User
@@ -37,15 +39,24 @@ def queue_key(visit: Visit, per_practitioner: bool) -> int:
     return (visit.practitioner_id or 0) if per_practitioner else 0
 
 
-def number_visit(visit: Visit) -> None:
+def number_visit(visit: Visit, *, moved: bool = False) -> None:
     """Give a checked-in visit its number and day, in the writing transaction (the counter's row stays
-    locked until it commits, so numbers follow commit order and are never given twice). A visit that
-    has a number keeps it, whatever changes later."""
-    if visit.arrived_at is None or visit.queue_number is not None:
+    locked until it commits, so numbers follow commit order and are never given twice). A visit keeps
+    its number, unless the clinic numbers each doctor's queue apart and the patient `moved` to another
+    doctor: then they join the end of that doctor's queue with its next number (two patients of one
+    doctor never share a number). In such a clinic a check-in names its doctor."""
+    if visit.arrived_at is None:
         return
     clinic = _clinic()
+    per_practitioner = bool(clinic and clinic.queue_per_practitioner)
+    if per_practitioner and visit.practitioner_id is None:
+        raise ValidationError(
+            {"practitioner": [_("This clinic keeps a queue for each doctor: choose the doctor at check-in.")]}
+        )
+    if visit.queue_number is not None and not (moved and per_practitioner):
+        return
     day = timezone.localdate(visit.arrived_at)
-    key = queue_key(visit, bool(clinic and clinic.queue_per_practitioner))
+    key = queue_key(visit, per_practitioner)
     table = QueueCounter._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(

@@ -549,7 +549,7 @@ def record_update_checked(*, checked: CheckedUpdate, changes: dict[str, Any]) ->
     if snapshot(instance) == before:
         return instance  # nothing changed: no new version, no revision
     if isinstance(instance, Visit):
-        queue.number_visit(instance)
+        queue.number_visit(instance, moved=instance.practitioner_id != before["practitioner"])
     instance.version += 1
     instance.updated_by = actor.user
     _save(instance)

@@ -107,3 +107,16 @@ def test_saving_nothing_new_logs_nothing(alpha):
     assert owner.post("/settings/", data).status_code == 302
     with schema_context(alpha.clinic.schema_name):
         assert not OwnerAction.objects.exists()
+
+
+def test_a_practitioner_added_while_the_page_was_open_keeps_their_sip_number(alpha):
+    """The page was loaded before the nurse had a SIP field (say she was front desk then): saving it
+    must not clear the number she has now."""
+    nurse = user_in(alpha, alpha.email(Role.NURSE))
+    with schema_context(alpha.clinic.schema_name):
+        User.objects.filter(pk=nurse.pk).update(sip_number="446/SIPP/0777/2025")
+    data = _form(alpha)
+    del data[f"sip_{nurse.pk}"]
+    assert _owner(alpha).post("/settings/", data).status_code == 302
+    assert user_in(alpha, alpha.email(Role.NURSE)).sip_number == "446/SIPP/0777/2025"
+    assert user_in(alpha, alpha.email(Role.DOCTOR)).sip_number == "SIP-doctor-001"

@@ -53,15 +53,20 @@ export function canWrite(entity, fields = []) {
   return CLINICIANS.includes(role);
 }
 
-/** Who a visit is for: one of the clinic's doctors (or owners), from the staff list the device keeps. */
-export function practitionerField() {
+/** Who a visit is for: one of the clinic's doctors (or owners), from the staff list the device keeps;
+ * the visit's own practitioner stays a choice when no longer listed (deactivated, or newer than the
+ * device's list), so saving the visit's form never drops them. */
+export function practitionerField(visit = {}) {
   const doctors = (app.user.staff || []).filter((person) => CLINICIANS.includes(person.role));
+  const current = visit.practitioner;
+  const listed = current == null || doctors.some((person) => person.id === current);
+  const kept = listed ? [] : [{ id: current, full_name: visit.practitioner_name || `#${current}` }];
   return {
     entity: 'visit',
     name: 'practitioner',
     type: 'select',
     numeric: true,
     blank: t('practitioner_none'),
-    options: doctors.map((person) => ({ value: person.id, label: person.full_name })),
+    options: [...doctors, ...kept].map((person) => ({ value: person.id, label: person.full_name })),
   };
 }

@@ -554,7 +554,7 @@ function clampDays(value) {
 
 /** The paper the print view's address asks for, or a sentence saying why there is none. */
 async function buildPaper(name, visitId, options, states) {
-  const size = options.size in SIZES ? options.size : name === 'ticket' ? '80' : 'a5';
+  const size = Object.hasOwn(SIZES, options.size || '') ? options.size : name === 'ticket' ? '80' : 'a5';
   const allowed = PAPERS[name] && (!PAPERS[name].roles || PAPERS[name].roles.includes(app.user.role));
   if (!allowed) return { problem: t('print_not_allowed') };
   if (name === 'ticket') {

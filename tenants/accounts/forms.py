@@ -106,4 +106,10 @@ class SipNumbersForm(forms.Form):
             )
 
     def numbers(self) -> dict[int, str]:
-        return {member.pk: self.cleaned_data[f"sip_{member.pk}"].strip() for member in self.practitioners}
+        """The numbers the page sent: a practitioner added since it was loaded had no field on it, and
+        keeps the number they have."""
+        return {
+            member.pk: self.cleaned_data[f"sip_{member.pk}"].strip()
+            for member in self.practitioners
+            if f"sip_{member.pk}" in self.data
+        }

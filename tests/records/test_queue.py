@@ -77,9 +77,34 @@ def test_a_queue_per_practitioner_counts_each_doctor_apart(alpha, api):
         _check_in(desk, patient, practitioner=doctor)["queue_number"],
         _check_in(desk, patient, practitioner=owner.pk)["queue_number"],
         _check_in(desk, patient, practitioner=doctor)["queue_number"],
-        _check_in(desk, patient)["queue_number"],  # nobody chosen yet: the clinic's own count
     ]
-    assert got == [1, 1, 2, 1]
+    assert got == [1, 1, 2]
+    # Nobody chosen: whose queue would it be? Refused, with what to do, on REST and on sync.
+    body = {"patient": patient, "started_at": NOW(), "arrived_at": NOW()}
+    refused = desk.post("/api/visits/", body)
+    assert refused.status_code == 400
+    assert "choose the doctor" in str(refused.json())
+    device = Device(api(Role.FRONT_DESK, "desk-per-doctor"))
+    device.create("visit", body)
+    assert device.push()["results"][0]["status"] == "rejected"
+
+
+def test_a_patient_moved_to_another_doctor_joins_the_end_of_their_queue(alpha, api):
+    """Numbers are per doctor: keeping number 1 of dr A's queue in dr B's would show two patients as
+    "1 · dr B" on the display."""
+    Clinic.objects.filter(pk=alpha.clinic.pk).update(queue_per_practitioner=True)
+    with schema_context(alpha.clinic.schema_name):
+        owner = User.objects.get(email=alpha.email(Role.OWNER)).pk
+    desk, doctor = api(Role.FRONT_DESK), _doctor_id(alpha)
+    patient = str(make_patient(alpha).pk)
+    first_of_owner = _check_in(desk, patient, practitioner=owner)
+    assert first_of_owner["queue_number"] == 1
+    moving = _check_in(desk, patient, practitioner=doctor)
+    assert moving["queue_number"] == 1
+    moved = desk.patch(f"/api/visits/{moving['id']}/", {"practitioner": owner}).json()
+    assert moved["queue_number"] == 2  # the end of the owner's queue, never a second "1"
+    same = desk.patch(f"/api/visits/{moving['id']}/", {"chief_complaint": "Pusing"}).json()
+    assert same["queue_number"] == 2
 
 
 def test_a_visit_checked_in_later_gets_a_number_once_and_keeps_it(alpha, api):

@@ -89,7 +89,11 @@ function detailsBox(patient, states, conflicts, refusals) {
 /** A visit for today joins today's queue (checked in now; the server gives its number); one typed in
  * for another day does not. */
 function checkIn(fields) {
-  return localDay(fields.started_at) === today() ? { ...fields, arrived_at: new Date().toISOString() } : fields;
+  if (localDay(fields.started_at) !== today()) return fields;
+  // Where each doctor has a queue, the number comes from the doctor's: the server refuses a check-in
+  // without one, so it is said here, before saving.
+  if (app.user.clinic_details?.queue_per_practitioner && !fields.practitioner) throw new Error(t('q_choose_doctor'));
+  return { ...fields, arrived_at: new Date().toISOString() };
 }
 
 function newVisitBox(id) {

@@ -351,7 +351,7 @@ function adminFields(visit) {
     ...FIELDS.visitAdmin.map((f) =>
       f.name === 'status' ? { ...f, options: options.map((value) => ({ value, label: t(value) })) } : f,
     ),
-    practitionerField(),
+    practitionerField(visit),
   ];
 }
 
