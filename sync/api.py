@@ -66,7 +66,10 @@ class SyncApiView(APIView):
     def device(self, request: Request, device_id: Any) -> Device:
         check_device_id(device_id)
         return services.device_for(
-            device_id=device_id, user=request.user, user_agent=request.headers.get("User-Agent", "")
+            device_id=device_id,
+            user=request.user,
+            user_agent=request.headers.get("User-Agent", ""),
+            session_key=request.session.session_key or "",
         )
 
 

@@ -48,6 +48,9 @@ class Device(models.Model):
     # The role the device last pulled with: a different role now means its copy must be rebuilt.
     pulled_as_role = models.CharField(max_length=12, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The sign-in session the device syncs with: revoking the device ends it, so a lost tablet cannot
+    # simply register itself again under a new device id, nor use the REST API.
+    session_key = models.CharField(max_length=40, blank=True)
 
     def __str__(self) -> str:
         return f"device {self.id} of {self.user_id}"

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.http import Http404
@@ -58,10 +59,11 @@ class Mutation:
         return cls(seq=seq, entity="", record_id=uuid.UUID(int=0), op="", refusal=errors)
 
 
-def device_for(*, device_id: str, user: User, user_agent: str = "") -> Device:
+def device_for(*, device_id: str, user: User, user_agent: str = "", session_key: str = "") -> Device:
     """The device row of this user (created on first contact); refused if revoked or someone else's."""
     device, created = Device.objects.get_or_create(
-        id=device_id, defaults={"user": user, "user_agent": user_agent[:300], "pulled_as_role": ""}
+        id=device_id,
+        defaults={"user": user, "user_agent": user_agent[:300], "pulled_as_role": "", "session_key": session_key},
     )
     if device.user_id != user.pk:
         raise DeviceRefusedError(_("This device is registered to another person. Sign in again to reset it."))
@@ -71,6 +73,8 @@ def device_for(*, device_id: str, user: User, user_agent: str = "") -> Device:
     if not created and (device.user_agent != user_agent[:300] or now - device.last_seen > SEEN_EVERY):
         Device.objects.filter(pk=device.pk).update(last_seen=now, user_agent=user_agent[:300])
         device_seen.send(sender=Device, device_id=device.pk)
+    if session_key and device.session_key != session_key:  # signed in again on this device
+        Device.objects.filter(pk=device.pk).update(session_key=session_key)
     return device
 
 
@@ -336,7 +340,12 @@ def device_get(*, device_id: str) -> Device:
     return device
 
 
+@transaction.atomic
 def device_revoke(*, device: Device) -> Device:
+    """Revoke a device and end the sign-in it syncs with: until someone signs in on it again (and is
+    told it is revoked), it can neither sync, under this id or another, nor use the API."""
     device.revoked_at = timezone.now()
     device.save(update_fields=["revoked_at"])
+    if device.session_key:
+        Session.objects.filter(session_key=device.session_key).delete()
     return device

@@ -79,13 +79,29 @@ def test_revoking_asks_first_then_the_device_is_refused_and_the_page_says_when_a
     assert "is revoked" in page
     assert "Revoked on" in page
     assert "by Owner Klinik Alpha" in page
-    refused = nurse.get("/api/sync/pull", cursor=0, device_id="tablet-nurse-9")
+    # Its sign-in is ended; signed in again on it, it is told it is revoked.
+    assert nurse.get("/api/sync/pull", cursor=0, device_id="tablet-nurse-9").status_code == 403
+    again = ApiClient(login(alpha.host, alpha.email(Role.NURSE)))
+    refused = again.get("/api/sync/pull", cursor=0, device_id="tablet-nurse-9")
     assert refused.status_code == 403
     assert refused.json()["code"] == "device_revoked"
     with schema_context(alpha.clinic.schema_name):
         action = OwnerAction.objects.get(kind=OwnerAction.Kind.DEVICE_REVOKED)
         assert (action.device_id, action.by.email) == ("tablet-nurse-9", alpha.email(Role.OWNER))
         assert Device.objects.get(pk="tablet-nurse-9").revoked_at is not None
+
+
+def test_a_revoked_device_cannot_come_back_under_another_id_nor_use_the_api(alpha):
+    """A lost tablet still signed in: revoking it ends its session, so clearing the app's data to get a
+    new device id, or calling the REST API, finds nobody signed in; the nurse's other device goes on."""
+    lost = _nurse_device(alpha, "lost-tablet-01")
+    phone = _nurse_device(alpha, "nurse-phone-02")
+    owner = login(alpha.host, alpha.email(Role.OWNER))
+    assert owner.post("/devices/lost-tablet-01/revoke/").status_code == 302
+    assert lost.get("/api/sync/pull", cursor=0, device_id="fresh-id-0003").status_code == 403
+    assert lost.get("/api/patients/").status_code == 403
+    assert phone.get("/api/sync/pull", cursor=0, device_id="nurse-phone-02").status_code == 200
+    assert phone.get("/api/patients/").status_code == 200
 
 
 def test_a_device_of_another_person_is_refused_without_the_revoked_code(alpha):

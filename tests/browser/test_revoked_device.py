@@ -1,5 +1,6 @@
-"""A device the owner revokes while it holds an unsent change: once online it says so plainly, stops
-trying to sync, and keeps the change listed on the Sync page with a download of everything unsent."""
+"""A device the owner revokes while it holds an unsent change: its sign-in ends; signed in again, it
+says plainly that it is revoked, stops trying to sync, and keeps the change listed on the Sync page with
+a download of everything unsent."""
 
 import json
 
@@ -9,7 +10,7 @@ from playwright.sync_api import expect
 
 from sync.models import Device
 from tests.browser.test_offline_sync import base_url, go_offline, go_online, new_device, open_app, save_patient, sign_in
-from tests.conftest import _make_clinic
+from tests.conftest import PASSWORD, _make_clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -41,9 +42,21 @@ def test_a_revoked_device_says_so_stops_and_keeps_its_unsent_change_for_export(b
     with schema_context(revoking.clinic.schema_name):
         assert Device.objects.get(pk=device_id).revoked_at is not None
 
+    # Revoking ended the device's sign-in: back online, it finds itself signed out, its change kept.
+    go_online(context, page)
+    page.evaluate("emr.runSync()")
+    page.wait_for_function("emr.problem === 'signed_out'")
+    assert page.evaluate("emr.stats.pending") == 1
+    # Signed in again on it, it is told it is revoked.
+    page.goto(f"{base_url(live_url, revoking)}/accounts/login/?next=/app/")
+    page.fill("input[name=login]", revoking.email("nurse"))
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/app/**")
+    page.wait_for_function("window.emr && emr.ready")
+    assert page.evaluate("emr.deviceId") == device_id
     sync_requests = []
     page.on("request", lambda request: "/api/sync/" in request.url and sync_requests.append(request.url))
-    go_online(context, page)
     page.evaluate("emr.runSync()")
     notice = page.locator("[data-notice=session]")
     expect(notice).to_contain_text("This device was revoked by the clinic\u2019s owner")
