@@ -9,9 +9,11 @@ Where a visit stands (waiting, called, in consultation, done, left) follows from
 app and the display read it from there.
 """
 
+import contextlib
 import datetime
 import hashlib
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -44,7 +46,11 @@ def number_visit(visit: Visit, *, moved: bool = False) -> None:
     locked until it commits, so numbers follow commit order and are never given twice). A visit keeps
     its number, unless the clinic numbers each doctor's queue apart and the patient `moved` to another
     doctor: then they join the end of that doctor's queue with its next number (two patients of one
-    doctor never share a number). In such a clinic a check-in names its doctor."""
+    doctor never share a number). In such a clinic a check-in names its doctor.
+
+    Inside `numbers_at_end` (a device's batch) the number is given when the block ends, after every
+    other lock the batch took: a batch holds the day's counter only from then to its commit, and two
+    batches never wait on each other's rows and counter in opposite orders."""
     if visit.arrived_at is None:
         return
     clinic = _clinic()
@@ -55,8 +61,16 @@ def number_visit(visit: Visit, *, moved: bool = False) -> None:
         )
     if visit.queue_number is not None and not (moved and per_practitioner):
         return
-    day = timezone.localdate(visit.arrived_at)
-    key = queue_key(visit, per_practitioner)
+    visit.queue_number = visit.queue_day = None
+    pending = getattr(connection, "queue_pending", None)
+    if pending is not None:
+        pending.append(visit.pk)
+        return
+    visit.queue_day = timezone.localdate(visit.arrived_at)
+    visit.queue_number = _next_number(visit.queue_day, queue_key(visit, per_practitioner))
+
+
+def _next_number(day: datetime.date, key: int) -> int:
     table = QueueCounter._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -65,8 +79,35 @@ def number_visit(visit: Visit, *, moved: bool = False) -> None:
             "RETURNING last_value",
             [day, key],
         )
-        (visit.queue_number,) = cursor.fetchone()
-    visit.queue_day = day
+        return cursor.fetchone()[0]
+
+
+@contextlib.contextmanager
+def numbers_at_end() -> Iterator[None]:
+    """Inside a transaction: the visits checked in (or moved) in the block are numbered when it ends,
+    in the order they were written. One whose write was rolled back (a refused mutation's savepoint) is
+    found unnumbered no more, or not at all, and takes no number."""
+    pending: list[object] = []
+    connection.queue_pending = pending
+    try:
+        yield
+    finally:
+        connection.queue_pending = None
+    if not pending:
+        return
+    clinic = _clinic()
+    per_practitioner = bool(clinic and clinic.queue_per_practitioner)
+    waiting = Visit.objects.filter(pk__in=pending, queue_number__isnull=True, arrived_at__isnull=False).only(
+        "arrived_at", "practitioner_id"
+    )
+    by_id = {visit.pk: visit for visit in waiting}
+    for visit_id in dict.fromkeys(pending):  # in order, once each
+        visit = by_id.get(visit_id)
+        if visit is None:
+            continue
+        day = timezone.localdate(visit.arrived_at)
+        number = _next_number(day, queue_key(visit, per_practitioner))
+        Visit.objects.filter(pk=visit_id).update(queue_number=number, queue_day=day)
 
 
 # --- the waiting-room display ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from records import bulk
+from records import bulk, queue
 from records import services as records
 from records.models import ClinicalRecord
 from records.selectors import record_get, record_history_since
@@ -82,7 +82,8 @@ def push(*, device: Device, mutations: list[Mutation]) -> dict[str, Any]:
     """Apply a batch in order. The batch is one transaction (each mutation inside its own savepoint,
     or a run of creates checked together), so `last_seq` and the stored results commit together with
     the effects, or not at all."""
-    with transaction.atomic(), numbered_at_end():
+    # Queue numbers are given as the batch ends, then change numbers: each counter is held last.
+    with transaction.atomic(), numbered_at_end(), queue.numbers_at_end():
         device = Device.objects.select_for_update().select_related("user").get(pk=device.pk)
         actor = records.Actor(user=device.user, device_id=device.pk)
         last_seq = device.last_seq

@@ -916,7 +916,9 @@ async ({name, patient, visit}) => {
 """
 
 
-def test_a_database_of_the_first_version_is_upgraded_and_lists_its_patients_and_queue(browser, live_url, downloaded_clinic):
+def test_a_database_of_the_first_version_is_upgraded_and_lists_its_patients_and_queue(
+    browser, live_url, downloaded_clinic
+):
     context = new_device(browser)
     base = base_url(live_url, downloaded_clinic)
     with schema_context(downloaded_clinic.clinic.schema_name):
