@@ -165,6 +165,11 @@ def _order(body: str) -> list[str]:
     return re.findall(r'data-subdomain="([a-z0-9-]+)"', body)
 
 
+def _ours(body: str) -> list[str]:
+    """The order of alpha and beta among the clinics listed (other test files make clinics of their own)."""
+    return [subdomain for subdomain in _order(body) if subdomain in ("alpha", "beta")]
+
+
 def test_search_by_name_or_subdomain_partial_and_any_case(alpha, beta):
     operator = _operator()
     assert _order(operator.get("/console/?q=ALPH").content.decode()) == ["alpha"]
@@ -180,15 +185,15 @@ def test_sort_by_each_column_both_ways(alpha, beta):
     make_visit(beta, make_patient(beta))
     ClinicUsage.objects.filter(clinic=alpha.clinic).update(last_activity_at=timezone.now())
     ClinicUsage.objects.filter(clinic=beta.clinic).update(last_activity_at=timezone.now() - timezone.timedelta(days=2))
-    assert _order(operator.get("/console/?sort=name").content.decode()) == ["alpha", "beta"]
-    assert _order(operator.get("/console/?sort=-name").content.decode()) == ["beta", "alpha"]
-    assert _order(operator.get("/console/?sort=created").content.decode()) == ["alpha", "beta"]
-    assert _order(operator.get("/console/?sort=-created").content.decode()) == ["beta", "alpha"]
-    assert _order(operator.get("/console/?sort=-patients").content.decode()) == ["beta", "alpha"]
-    assert _order(operator.get("/console/?sort=patients").content.decode()) == ["alpha", "beta"]
-    assert _order(operator.get("/console/?sort=-visits").content.decode()) == ["beta", "alpha"]
-    assert _order(operator.get("/console/?sort=-activity").content.decode()) == ["alpha", "beta"]
-    assert _order(operator.get("/console/?sort=activity").content.decode()) == ["beta", "alpha"]
+    assert _ours(operator.get("/console/?sort=name").content.decode()) == ["alpha", "beta"]
+    assert _ours(operator.get("/console/?sort=-name").content.decode()) == ["beta", "alpha"]
+    assert _ours(operator.get("/console/?sort=created").content.decode()) == ["alpha", "beta"]
+    assert _ours(operator.get("/console/?sort=-created").content.decode()) == ["beta", "alpha"]
+    assert _ours(operator.get("/console/?sort=-patients").content.decode()) == ["beta", "alpha"]
+    assert _ours(operator.get("/console/?sort=patients").content.decode()) == ["alpha", "beta"]
+    assert _ours(operator.get("/console/?sort=-visits").content.decode()) == ["beta", "alpha"]
+    assert _ours(operator.get("/console/?sort=-activity").content.decode()) == ["alpha", "beta"]
+    assert _ours(operator.get("/console/?sort=activity").content.decode()) == ["beta", "alpha"]
     assert operator.get("/console/?sort=nonsense").status_code == 200
 
 
@@ -202,12 +207,15 @@ def test_visits_of_an_earlier_month_do_not_count_this_month(alpha):
 def test_pages_keep_the_search_and_the_sort(alpha, beta, monkeypatch):
     monkeypatch.setattr("console.views.PAGE_SIZE", 1)
     body = _operator().get("/console/?q=klinik&sort=name").content.decode()
-    assert _order(body) == ["alpha"]
+    first = _order(body)
+    assert len(first) == 1
     next_link = re.search(r'<a href="([^"]+)">[^<]*</a>\s*</nav>', body).group(1).replace("&amp;", "&")
     assert "q=klinik" in next_link
     assert "sort=name" in next_link
     assert "page=2" in next_link
-    assert _order(_operator().get("/console/" + next_link).content.decode()) == ["beta"]
+    second = _order(_operator().get("/console/" + next_link).content.decode())
+    assert len(second) == 1
+    assert second != first
 
 
 def test_the_clinic_page(alpha):

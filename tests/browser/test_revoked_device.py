@@ -47,7 +47,9 @@ def test_a_revoked_device_says_so_stops_and_keeps_its_unsent_change_for_export(b
     page.evaluate("emr.runSync()")
     page.wait_for_function("emr.problem === 'signed_out'")
     assert page.evaluate("emr.stats.pending") == 1
-    # Signed in again on it, it is told it is revoked.
+    # Signed in again on it, it is told it is revoked (at its first sync, or the one asked for here).
+    sync_requests = []
+    page.on("request", lambda request: "/api/sync/" in request.url and sync_requests.append(request.url))
     page.goto(f"{base_url(live_url, revoking)}/accounts/login/?next=/app/")
     page.fill("input[name=login]", revoking.email("nurse"))
     page.fill("input[name=password]", PASSWORD)
@@ -55,8 +57,6 @@ def test_a_revoked_device_says_so_stops_and_keeps_its_unsent_change_for_export(b
     page.wait_for_url("**/app/**")
     page.wait_for_function("window.emr && emr.ready")
     assert page.evaluate("emr.deviceId") == device_id
-    sync_requests = []
-    page.on("request", lambda request: "/api/sync/" in request.url and sync_requests.append(request.url))
     page.evaluate("emr.runSync()")
     notice = page.locator("[data-notice=session]")
     expect(notice).to_contain_text("This device was revoked by the clinic\u2019s owner")
