@@ -71,16 +71,29 @@ def _asked(request: HttpRequest) -> Asked:
     return Asked(kind, selectors.AuditFilter(patient=patient, user_id=user_id, start=start, end=end), errors)
 
 
-def _label(entity: str, field: str) -> str:
+def _field(entity: str, name: str) -> Any:
     try:
-        return str(spec_for(entity).model._meta.get_field(field).verbose_name)
+        return spec_for(entity).model._meta.get_field(name)
     except (KeyError, FieldDoesNotExist):
-        return field
+        return None
 
 
-def _shown(value: Any) -> str:
+def _label(entity: str, name: str) -> str:
+    if name == "voided":
+        return str(_("voided"))
+    field = _field(entity, name)
+    return str(field.verbose_name) if field is not None else name
+
+
+def _shown(value: Any, entity: str = "", name: str = "") -> str:
+    """A stored value as a person reads it: a choice in words with its code ("Perempuan (F)")."""
     if value is None or value == "":
         return "—"
+    field = _field(entity, name) if entity else None
+    if field is not None and field.choices and isinstance(value, str):
+        words = dict(field.flatchoices).get(value)
+        if words is not None:
+            return f"{words} ({value})"
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
@@ -100,7 +113,12 @@ def _field_changes(revision: Revision) -> list[FieldChange]:
     if revision.action == Revision.Action.CREATE:
         names = [name for name in names if after.get(name) not in (None, "", [], {}, False)]
     return [
-        FieldChange(_label(revision.entity, name), _shown(before.get(name)), _shown(after.get(name))) for name in names
+        FieldChange(
+            _label(revision.entity, name),
+            _shown(before.get(name), revision.entity, name),
+            _shown(after.get(name), revision.entity, name),
+        )
+        for name in names
     ]
 
 

@@ -110,3 +110,13 @@ def test_a_formula_in_a_value_is_not_run_by_a_spreadsheet(alpha):
     make_patient(alpha, full_name="=HYPERLINK(1)")
     response = _owner(alpha).get("/audit/export.csv")
     assert "'=HYPERLINK(1)" in b"".join(response.streaming_content).decode()
+
+
+def test_a_choice_is_shown_in_words_with_its_code(alpha, trail):
+    with schema_context(alpha.clinic.schema_name):
+        services.record_update(instance=trail["siti"], actor=actor(alpha, Role.DOCTOR), changes={"sex": "M"})
+    english = _owner(alpha).get("/audit/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<del>Female (F)</del>" in english
+    assert "<ins>Male (M)</ins>" in english
+    indonesian = _owner(alpha).get("/audit/", HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert "<ins>Laki-laki (M)</ins>" in indonesian
