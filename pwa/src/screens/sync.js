@@ -77,67 +77,60 @@ async function refusedTarget(mutation) {
   return app.db.conflicts.get(mutation.record_id);
 }
 
-function refusedItem(mutation, target, place) {
+/** Where a change goes and what it sends: its record (read from the device), the link to it, the
+ * lines naming its patient and place, and the values it carries. */
+async function changeOf(mutation) {
+  const target = await refusedTarget(mutation);
+  const place = target ? await recordPlace(app.db, target.entity, target.record_id) : {};
   const link = target ? placeLink(place, target.entity, target.record_id) : '#/sync';
-  const values = sentValues(mutation, target);
-  return h(
-    'li',
-    { dataset: { seq: mutation.seq } },
+  return {
+    link,
+    place: placeLines(place, target?.entity || mutation.entity, link),
+    values: sentValues(mutation, target),
+  };
+}
+
+/** One change in a list: its place, then what the list says of it. */
+function changeItem(mutation, ...details) {
+  return h('li', { dataset: { seq: mutation.seq } }, h('div', {}, ...details));
+}
+
+async function refusedItem(mutation) {
+  const { link, place, values } = await changeOf(mutation);
+  return changeItem(
+    mutation,
+    place,
+    h('div', {}, t(`refused_${mutation.op}`)),
+    values ? h('div', { class: 'pre' }, t('refused_sent', { values })) : null,
+    showErrors(mutation.errors),
     h(
       'div',
-      {},
-      placeLines(place, target?.entity || mutation.entity, link),
-      h('div', {}, t(`refused_${mutation.op}`)),
-      values ? h('div', { class: 'pre' }, t('refused_sent', { values })) : null,
-      showErrors(mutation.errors),
+      { class: 'actions' },
+      h('a', { class: 'button', href: link }, t('correct')),
       h(
-        'div',
-        { class: 'actions' },
-        h('a', { class: 'button', href: link }, t('correct')),
-        h(
-          'button',
-          {
-            type: 'button',
-            onclick: async () => {
-              await discardFailed(app.db, mutation.seq);
-              await refreshStats();
-              rerender(true);
-            },
+        'button',
+        {
+          type: 'button',
+          onclick: async () => {
+            await discardFailed(app.db, mutation.seq);
+            await refreshStats();
+            rerender(true);
           },
-          t('discard'),
-        ),
+        },
+        t('discard'),
       ),
     ),
   );
 }
 
 async function refusedItems() {
-  const failed = await refusedChanges(app.db);
-  return Promise.all(
-    failed.map(async (mutation) => {
-      const target = await refusedTarget(mutation);
-      const place = target ? await recordPlace(app.db, target.entity, target.record_id) : {};
-      return refusedItem(mutation, target, place);
-    }),
-  );
+  return Promise.all((await refusedChanges(app.db)).map(refusedItem));
 }
 
 /** A change still in the outbox: its patient, what kind of change, what it sends. */
 async function waitingItem(mutation) {
-  const target = await refusedTarget(mutation);
-  const place = target ? await recordPlace(app.db, target.entity, target.record_id) : {};
-  const link = target ? placeLink(place, target.entity, target.record_id) : '#/sync';
-  const values = sentValues(mutation, target);
-  return h(
-    'li',
-    { dataset: { seq: mutation.seq } },
-    h(
-      'div',
-      {},
-      placeLines(place, target?.entity || mutation.entity, link),
-      values ? h('div', { class: 'pre' }, values) : null,
-    ),
-  );
+  const { place, values } = await changeOf(mutation);
+  return changeItem(mutation, place, values ? h('div', { class: 'pre' }, values) : null);
 }
 
 /** The changes not yet sent (chart openings are not changes a person made) and, when anything is
