@@ -53,6 +53,12 @@ export function canWrite(entity, fields = []) {
   return CLINICIANS.includes(role);
 }
 
+/** A person of the clinic's staff as cached on the device (by id), or null. */
+export function staffMember(user, id) {
+  if (id === null || id === undefined || id === '') return null;
+  return (user.staff || []).find((person) => String(person.id) === String(id)) || null;
+}
+
 /** Who a visit is for: one of the clinic's doctors (or owners), from the staff list the device keeps;
  * the visit's own practitioner stays a choice when no longer listed (deactivated, or newer than the
  * device's list), so saving the visit's form never drops them. */

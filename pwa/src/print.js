@@ -10,6 +10,7 @@ import { app, CLINICAL_READERS, CLINICIANS } from './app.js';
 import { t } from './i18n.js';
 import { titlesOf } from './icd10.js';
 import { localDay } from './days.js';
+import { staffMember } from './fields.js';
 import { children, getRecord } from './store.js';
 import { clear, fmtDate, fmtNumber, fmtTime, h } from './ui.js';
 
@@ -38,12 +39,6 @@ export function addDays(day, days) {
   const [year, month, date] = day.split('-').map(Number);
   const moved = new Date(Date.UTC(year, month - 1, date + days));
   return moved.toISOString().slice(0, 10);
-}
-
-/** A person of the clinic's staff as cached on the device (by id), or null. */
-export function staffMember(user, id) {
-  if (id === null || id === undefined || id === '') return null;
-  return (user.staff || []).find((person) => String(person.id) === String(id)) || null;
 }
 
 /** Who signs a prescription or a letter: the visit's practitioner if set, else whoever wrote the

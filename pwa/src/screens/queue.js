@@ -5,6 +5,7 @@
 // never give the same one. While this screen is open online, the app syncs every few seconds
 // (main.js), so every device sees the same queue.
 import { app, CLINICAL_READERS, CLINICIANS } from '../app.js';
+import { staffMember } from '../fields.js';
 import { t } from '../i18n.js';
 import { printHref } from '../print.js';
 import { rerender } from '../router.js';
@@ -38,10 +39,6 @@ function byCall(a, b) {
 
 export function queueNumberText(visit) {
   return visit.queue_number ? String(visit.queue_number) : t('q_number_pending');
-}
-
-function staffName(id) {
-  return (app.user.staff || []).find((person) => person.id === id)?.full_name || '';
 }
 
 /** Which practitioner's queue is shown ('' for everyone): the doctor's own where the clinic keeps a
@@ -113,7 +110,7 @@ export function ticketLink(visit, id = null) {
 function item(entry, states) {
   const { visit, patient } = entry;
   const state = queueState(visit);
-  const who = staffName(visit.practitioner);
+  const who = staffMember(app.user, visit.practitioner)?.full_name || '';
   return h(
     'li',
     { class: `queue-item ${state}`, dataset: { visit: visit.id, queueState: state, number: visit.queue_number ?? '' } },

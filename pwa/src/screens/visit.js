@@ -5,7 +5,7 @@
 import { ageAt } from '../age.js';
 import { allergyMatches } from '../allergies.js';
 import { app, CLINICAL_READERS, CLINICIANS } from '../app.js';
-import { canWrite, FIELDS, practitionerField } from '../fields.js';
+import { canWrite, FIELDS, practitionerField, staffMember } from '../fields.js';
 import { t } from '../i18n.js';
 import { rerender } from '../router.js';
 import {
@@ -374,8 +374,7 @@ function queueLine(visit) {
 
 /** The practitioner's name: from the clinic's staff list, else the name the server sent with the visit. */
 function practitionerName(visit) {
-  const person = (app.user.staff || []).find((p) => p.id === visit.practitioner);
-  return person?.full_name || visit.practitioner_name || '';
+  return staffMember(app.user, visit.practitioner)?.full_name || visit.practitioner_name || '';
 }
 
 /** The visit's details, with Edit and Void where the server would take them: only doctors and
