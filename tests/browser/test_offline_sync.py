@@ -659,7 +659,10 @@ def test_logout_waits_for_a_running_sync_before_deleting_the_database(browser, l
     context, page = open_app(browser, live_url, gamma, role="frontdesk", service_workers="block")
     name = page.evaluate("emr.db.name")
     other = context.new_page()
-    other.goto(base_url(live_url, gamma) + "/accounts/login/")
+    # A page of the same origin that does not run the app: a signed-in person sent to the sign-in page lands
+    # in the app, whose own copy would open (and re-create) the database this test watches being deleted.
+    other.goto(base_url(live_url, gamma) + "/favicon.ico")
+    assert "/app/" not in other.url
     other.evaluate(
         "(name) => new Promise((held) => navigator.locks.request(`sync:${name}`, () => { held(); "
         "return new Promise((release) => { window.releaseSync = release; }); }))",
