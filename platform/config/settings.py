@@ -44,6 +44,7 @@ SHARED_APPS = [
     "allauth.mfa",
     "rest_framework",
     "drf_spectacular",
+    "django_tasks",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -55,6 +56,9 @@ TENANT_APPS = [
     "allauth.mfa",
     "records",
     "sync",
+    # Each clinic's own task queue (a table in its schema), run by `manage.py run_worker`.
+    "django_tasks_db",
+    "satusehat",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -274,6 +278,31 @@ SPECTACULAR_SETTINGS = {
         "SuspendedCodeEnum": ["clinic_suspended"],
     },
 }
+
+# --- Background work: Django's task interface (django-tasks), queued in each clinic's schema --------
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A task claimed by a worker that died is run again after this long (a send is idempotent).
+TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 600)
+
+# --- SATUSEHAT -------------------------------------------------------------------------------------
+# The key clinics' SATUSEHAT client secrets are encrypted with (Fernet; several, comma-separated, to
+# rotate: the first encrypts). Development derives one from SECRET_KEY.
+SATUSEHAT_SECRET_KEYS = env_str("SATUSEHAT_SECRET_KEYS", required_in_production=True)
+# Where SATUSEHAT lives, per environment (the tests point both at their stand-in).
+SATUSEHAT_URLS = {
+    "sandbox": {
+        "auth": env_str("SATUSEHAT_SANDBOX_AUTH_URL", default="https://api-satusehat-stg.dto.kemkes.go.id/oauth2/v1"),
+        "fhir": env_str("SATUSEHAT_SANDBOX_FHIR_URL", default="https://api-satusehat-stg.dto.kemkes.go.id/fhir-r4/v1"),
+    },
+    "production": {
+        "auth": env_str("SATUSEHAT_AUTH_URL", default="https://api-satusehat.kemkes.go.id/oauth2/v1"),
+        "fhir": env_str("SATUSEHAT_FHIR_URL", default="https://api-satusehat.kemkes.go.id/fhir-r4/v1"),
+    },
+}
+SATUSEHAT_TIMEOUT_SECONDS = env_int("SATUSEHAT_TIMEOUT_SECONDS", 20)
+# Where clinic exports are written until their link expires.
+EXPORT_DIR = Path(env_str("EXPORT_DIR", default=str(ROOT_DIR / "var" / "exports")))
+EXPORT_LINK_HOURS = env_int("EXPORT_LINK_HOURS", 24)
 
 # --- Logging and errors -----------------------------------------------------------------------------
 LOGGING = {

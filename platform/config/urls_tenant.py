@@ -26,6 +26,8 @@ urlpatterns = [
     path("display/<str:token>/calls/", queue_views.display_calls, name="queue_display_calls"),
     path("api/me/", MeApi.as_view(), name="api_me"),
     path("api/sync/", include("sync.urls")),
+    path("api/fhir/", include("satusehat.fhir_urls")),
+    path("satusehat/", include("satusehat.urls")),
     path("api/", include("records.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("healthz", healthz, name="healthz"),

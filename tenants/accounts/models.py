@@ -39,6 +39,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(_("role"), max_length=12, choices=Role.choices, blank=True)
     # Surat Izin Praktik: printed on prescriptions and letters this practitioner signs.
     sip_number = models.CharField(_("SIP number"), max_length=100, blank=True)
+    # A practitioner's NIK: how SATUSEHAT finds their IHS number (satusehat.sender).
+    nik = models.CharField(_("NIK"), max_length=16, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("platform operator"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)

@@ -1,0 +1,141 @@
+"""What a clinic keeps about SATUSEHAT: its connection, the send state of each finished visit (the
+outbox, written in the transaction that finished or amended the visit), the ids SATUSEHAT gave back,
+IHS numbers found by NIK, the clinic's drug → KFA codes, and the clinic's exports."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Connection(models.Model):
+    """The clinic's SATUSEHAT credentials (one row). The client secret and the cached token are stored
+    encrypted (`satusehat.secrets`) and never shown back."""
+
+    class Environment(models.TextChoices):
+        SANDBOX = "sandbox", _("Sandbox (testing)")
+        PRODUCTION = "production", _("Production")
+
+    environment = models.CharField(_("environment"), max_length=12, choices=Environment.choices)
+    organization_id = models.CharField(_("organization id"), max_length=64)
+    client_id = models.CharField(_("client id"), max_length=200)
+    client_secret_encrypted = models.TextField(editable=False)
+    location_id = models.CharField(_("location id"), max_length=64)
+    location_name = models.CharField(_("location name"), max_length=200, blank=True)
+    token_encrypted = models.TextField(blank=True, editable=False)
+    token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    last_test_at = models.DateTimeField(null=True, blank=True)
+    last_test_ok = models.BooleanField(null=True)
+    last_test_message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("SATUSEHAT connection")
+
+
+class VisitSend(models.Model):
+    """One per finished visit: what is to be sent, and how the last try went. `wanted` counts the
+    visit's finishes and amendments; the worker sends while `sent` is behind it."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    visit_id = models.UUIDField(primary_key=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    wanted = models.PositiveIntegerField(default=1)
+    sent = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    # Why it failed or waits: a code (`satusehat.sender.Reason`) and the message shown to people.
+    reason_code = models.CharField(max_length=32, blank=True)
+    reason = models.TextField(blank=True)
+    queued_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "failed_at"], name="visitsend_state_failed")]
+
+
+class SendEvent(models.Model):
+    """Each try of a visit: the failures screen counts them per day."""
+
+    visit_id = models.UUIDField(db_index=True)
+    at = models.DateTimeField()
+    outcome = models.CharField(max_length=12)  # sent, retry, failed
+    reason_code = models.CharField(max_length=32, blank=True)
+    message = models.TextField(blank=True)
+
+
+class RemoteResource(models.Model):
+    """A resource SATUSEHAT created for us: a resend updates it, never makes a second one."""
+
+    resource_type = models.CharField(max_length=40)
+    local_key = models.CharField(max_length=100)  # the record's id, or "<vital signs id>:<LOINC code>"
+    visit_id = models.UUIDField(db_index=True)
+    remote_id = models.CharField(max_length=64)
+    sent_at = models.DateTimeField()
+    retracted = models.BooleanField(default=False)  # sent as entered-in-error after a void
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["resource_type", "local_key"], name="remote_resource_unique"),
+        ]
+
+
+class IhsNumber(models.Model):
+    """SATUSEHAT's number for a patient or practitioner, found by NIK. A blank number: SATUSEHAT
+    answered that it does not know this NIK (looked up again after a day)."""
+
+    class Kind(models.TextChoices):
+        PATIENT = "Patient"
+        PRACTITIONER = "Practitioner"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    nik = models.CharField(max_length=16)
+    ihs_number = models.CharField(max_length=64, blank=True)
+    looked_up_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "nik"], name="ihs_number_unique")]
+
+
+class KfaCode(models.Model):
+    """The clinic's code for a drug it prescribes, in the Kamus Farmasi dan Alat Kesehatan. `drug` is
+    the prescription's drug as written, folded (`satusehat.fhir.drug_key`)."""
+
+    drug = models.CharField(_("drug"), max_length=200, unique=True)
+    code = models.CharField(_("KFA code"), max_length=20)
+    display = models.CharField(_("KFA name"), max_length=300)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+
+class Export(models.Model):
+    """A whole-clinic export: made by a background task, downloaded by a secret link until it expires."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    step = models.CharField(max_length=200, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    token_hash = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)

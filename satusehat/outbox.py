@@ -1,0 +1,112 @@
+"""Queueing a visit for SATUSEHAT in the transaction that finished or amended it.
+
+The record's signals are sent inside the writing transaction, so the visit's `VisitSend` row and its
+task (django-tasks' database backend writes a row in the clinic's schema) commit or roll back with the
+change: a crash loses no send, and a change rolled back sends nothing.
+
+A visit is queued when it is written finished, when a finished visit or one of its parts is changed,
+added to or voided (an amendment: the update is sent), and when a voided visit had been sent. A
+patient whose NIK is added has their visits that waited for it queued again.
+"""
+
+import uuid
+from collections.abc import Iterable
+
+from django.db import connection
+from django.utils import timezone
+
+from records.models import Diagnosis, Prescription, Visit, VitalSigns
+from records.signals import record_written, records_created_in_bulk
+
+PARTS = {"diagnosis": Diagnosis, "vitals": VitalSigns, "prescription": Prescription}
+# Reasons a send waits on the patient: a new NIK may mend them.
+PATIENT_REASONS = ("no_nik", "patient_unknown")
+
+
+def queue_visits(visit_ids: Iterable[uuid.UUID]) -> None:
+    """Mark each visit as wanting a send (one more than before) and queue its task, in the caller's
+    transaction."""
+    from satusehat.tasks import send_visit
+
+    ids = sorted(set(visit_ids))
+    if not ids:
+        return
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO satusehat_visitsend (visit_id, state, wanted, sent, attempts, reason_code, reason, "
+            "queued_at, next_attempt_at) VALUES (%s, 'queued', 1, 0, 0, '', '', %s, %s) "
+            "ON CONFLICT (visit_id) DO UPDATE SET wanted = satusehat_visitsend.wanted + 1, state = 'queued', "
+            "attempts = 0, reason_code = '', reason = '', queued_at = EXCLUDED.queued_at, "
+            "next_attempt_at = EXCLUDED.next_attempt_at, failed_at = NULL",
+            [(visit_id, now, now) for visit_id in ids],
+        )
+    for visit_id in ids:
+        send_visit.enqueue(str(visit_id))
+
+
+def _finished_or_sent(visit_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """The visits among these that are finished, or were sent before (a void must reach SATUSEHAT)."""
+    from satusehat.models import VisitSend
+
+    if not visit_ids:
+        return set()
+    finished = set(
+        Visit.objects.filter(pk__in=visit_ids, status=Visit.Status.FINISHED).values_list("pk", flat=True)
+    )
+    known = set(VisitSend.objects.filter(visit_id__in=visit_ids).values_list("visit_id", flat=True))
+    return finished | known
+
+
+def _visit_of(entity: str, record_id: uuid.UUID) -> uuid.UUID | None:
+    if entity == "visit":
+        return record_id
+    model = PARTS.get(entity)
+    if model is None:
+        return None
+    return model.objects.filter(pk=record_id).values_list("visit_id", flat=True).first()
+
+
+def on_record_written(sender: object, *, entity: str, record_id: uuid.UUID, changed: dict, **_: object) -> None:
+    if entity == "patient":
+        if "nik" in changed:
+            _requeue_patient(record_id)
+        return
+    visit_id = _visit_of(entity, record_id)
+    if visit_id is not None:
+        queue_visits(_finished_or_sent({visit_id}))
+
+
+def on_records_created_in_bulk(sender: object, *, records: list[tuple[str, uuid.UUID]], **_: object) -> None:
+    visits = {record_id for entity, record_id in records if entity == "visit"}
+    for entity, model in PARTS.items():
+        ids = [record_id for kind, record_id in records if kind == entity]
+        if ids:
+            visits |= set(model.objects.filter(pk__in=ids).values_list("visit_id", flat=True))
+    queue_visits(_finished_or_sent(visits))
+
+
+def _requeue_patient(patient_id: uuid.UUID) -> None:
+    from satusehat.models import VisitSend
+
+    visits = Visit.objects.filter(patient_id=patient_id).values_list("pk", flat=True)
+    waiting = VisitSend.objects.filter(
+        visit_id__in=list(visits), state=VisitSend.State.FAILED, reason_code__in=PATIENT_REASONS
+    ).values_list("visit_id", flat=True)
+    queue_visits(list(waiting))
+
+
+def queue_waiting_for_connection() -> int:
+    """After the owner connects the clinic (or changes its credentials): queue the visits that waited
+    for it."""
+    from satusehat.models import VisitSend
+
+    waiting = list(VisitSend.objects.filter(reason_code="not_connected").values_list("visit_id", flat=True))
+    queue_visits(waiting)
+    return len(waiting)
+
+
+record_written.connect(on_record_written, dispatch_uid="satusehat.outbox")
+records_created_in_bulk.connect(on_records_created_in_bulk, dispatch_uid="satusehat.outbox.bulk")
+
+__all__ = ["queue_visits", "queue_waiting_for_connection"]

@@ -1,0 +1,3 @@
+"""The owner's SATUSEHAT pages: connection, failures, drug codes, exports."""
+
+urlpatterns: list = []
