@@ -34,6 +34,9 @@ class Connection(models.Model):
     class Meta:
         verbose_name = _("SATUSEHAT connection")
 
+    def __str__(self) -> str:
+        return f"SATUSEHAT {self.environment} {self.organization_id}"
+
 
 class VisitSend(models.Model):
     """One per finished visit: what is to be sent, and how the last try went. `wanted` counts the
@@ -61,6 +64,9 @@ class VisitSend(models.Model):
     class Meta:
         indexes = [models.Index(fields=["state", "failed_at"], name="visitsend_state_failed")]
 
+    def __str__(self) -> str:
+        return f"send of visit {self.visit_id}: {self.state}"
+
 
 class SendEvent(models.Model):
     """Each try of a visit: the failures screen counts them per day."""
@@ -70,6 +76,9 @@ class SendEvent(models.Model):
     outcome = models.CharField(max_length=12)  # sent, retry, failed
     reason_code = models.CharField(max_length=32, blank=True)
     message = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.outcome} {self.visit_id} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class RemoteResource(models.Model):
@@ -86,6 +95,9 @@ class RemoteResource(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["resource_type", "local_key"], name="remote_resource_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_type}/{self.remote_id}"
 
 
 class IhsNumber(models.Model):
@@ -104,6 +116,9 @@ class IhsNumber(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "nik"], name="ihs_number_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.ihs_number or 'unknown'}"
+
 
 class KfaCode(models.Model):
     """The clinic's code for a drug it prescribes, in the Kamus Farmasi dan Alat Kesehatan. `drug` is
@@ -114,6 +129,9 @@ class KfaCode(models.Model):
     display = models.CharField(_("KFA name"), max_length=300)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.drug} -> {self.code}"
 
 
 class Export(models.Model):
@@ -139,3 +157,6 @@ class Export(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"export {self.id} ({self.state})"

@@ -51,9 +51,7 @@ def _finished_or_sent(visit_ids: set[uuid.UUID]) -> set[uuid.UUID]:
 
     if not visit_ids:
         return set()
-    finished = set(
-        Visit.objects.filter(pk__in=visit_ids, status=Visit.Status.FINISHED).values_list("pk", flat=True)
-    )
+    finished = set(Visit.objects.filter(pk__in=visit_ids, status=Visit.Status.FINISHED).values_list("pk", flat=True))
     known = set(VisitSend.objects.filter(visit_id__in=visit_ids).values_list("visit_id", flat=True))
     return finished | known
 
