@@ -1,7 +1,8 @@
 """Encrypting a clinic's SATUSEHAT client secret and token at rest, with keys from the environment.
 
-`SATUSEHAT_SECRET_KEYS` holds Fernet keys, comma-separated: the first encrypts, all decrypt (to rotate,
-put the new key first). Development and tests derive a key from SECRET_KEY. A value that does not
+`SATUSEHAT_SECRET_KEYS` holds keys, comma-separated: the first encrypts, all decrypt (to rotate, put the
+new key first). A key is a Fernet key, or any long random string (Heroku's generated secret), from
+which one is derived. Development and tests derive a key from SECRET_KEY. A value that does not
 decrypt (the key was changed) reads as missing: the owner enters the secret again.
 """
 
@@ -12,12 +13,17 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
 
+def _key(text: str) -> Fernet:
+    try:
+        return Fernet(text)
+    except ValueError:
+        derived = hashlib.sha256(b"satusehat-secrets:" + text.encode()).digest()
+        return Fernet(base64.urlsafe_b64encode(derived))
+
+
 def _fernet() -> MultiFernet:
     configured = [key.strip() for key in settings.SATUSEHAT_SECRET_KEYS.split(",") if key.strip()]
-    if not configured:
-        derived = hashlib.sha256(b"satusehat-secrets:" + settings.SECRET_KEY.encode()).digest()
-        configured = [base64.urlsafe_b64encode(derived).decode()]
-    return MultiFernet([Fernet(key) for key in configured])
+    return MultiFernet([_key(key) for key in configured or [settings.SECRET_KEY]])
 
 
 def encrypt(value: str) -> str:

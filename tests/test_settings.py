@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://u:p@127.0.0.1:1/db",
     "PLATFORM_DOMAIN": "klinik.example.com",
     "EMAIL_HOST": "smtp.example.com",
+    "SATUSEHAT_SECRET_KEYS": "a-long-random-secret-for-satusehat-credentials-2026",
 }
 
 
@@ -73,7 +74,7 @@ def test_production_starts_with_every_setting():
     assert "['klinik.example.com', '.klinik.example.com']" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "PLATFORM_DOMAIN", "EMAIL_HOST"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "PLATFORM_DOMAIN", "EMAIL_HOST", "SATUSEHAT_SECRET_KEYS"])
 def test_production_stops_naming_the_missing_setting(missing):
     result = _start({missing: None})
     assert result.returncode != 0

@@ -1,7 +1,12 @@
-"""`make run`: migrate every schema, set up the platform, load the demo and serve on port 8000."""
+"""`make run`: migrate every schema, set up the platform, load the demo, and serve on port 8000 with the
+background worker (SATUSEHAT sends, exports) running beside the server."""
 
+import atexit
 import os
+import subprocess
+import sys
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import OperationalError, connection
@@ -29,7 +34,17 @@ class Command(BaseCommand):
             call_command("seed_demo", port=addrport.rsplit(":", 1)[-1])
         if options["no_serve"]:
             return
+        if os.environ.get("RUN_MAIN") != "true":
+            start_worker()
+            self.stdout.write("Background worker started (manage.py run_worker).")
         call_command("runserver", addrport, use_reloader=True)
+
+
+def start_worker() -> subprocess.Popen:
+    """The clinics' task worker, as its own process (as on Heroku), stopped when `make run` stops."""
+    worker = subprocess.Popen([sys.executable, "manage.py", "run_worker"], cwd=settings.ROOT_DIR)
+    atexit.register(worker.terminate)
+    return worker
 
 
 def create_database_if_missing() -> bool:
