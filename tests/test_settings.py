@@ -74,7 +74,9 @@ def test_production_starts_with_every_setting():
     assert "['klinik.example.com', '.klinik.example.com']" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "PLATFORM_DOMAIN", "EMAIL_HOST", "SATUSEHAT_SECRET_KEYS"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "DATABASE_URL", "PLATFORM_DOMAIN", "EMAIL_HOST", "SATUSEHAT_SECRET_KEYS"]
+)
 def test_production_stops_naming_the_missing_setting(missing):
     result = _start({missing: None})
     assert result.returncode != 0
