@@ -160,3 +160,18 @@ class Export(models.Model):
 
     def __str__(self) -> str:
         return f"export {self.id} ({self.state})"
+
+
+class ExportPart(models.Model):
+    """A piece of an export's zip, kept in the database: the worker that builds it and the web process
+    that serves its download need not share a disk (Heroku's dynos do not)."""
+
+    export = models.ForeignKey(Export, on_delete=models.CASCADE, related_name="parts")
+    seq = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["export", "seq"], name="export_part_unique")]
+
+    def __str__(self) -> str:
+        return f"part {self.seq} of export {self.export_id}"
