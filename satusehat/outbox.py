@@ -19,8 +19,9 @@ from records.models import Diagnosis, Prescription, Visit, VitalSigns
 from records.signals import record_written, records_created_in_bulk
 
 PARTS = {"diagnosis": Diagnosis, "vitals": VitalSigns, "prescription": Prescription}
-# Reasons a send waits on the patient: a new NIK may mend them.
+# Reasons a send waits on the patient, or on the practitioner: a new NIK may mend them.
 PATIENT_REASONS = ("no_nik", "patient_unknown")
+PRACTITIONER_REASONS = ("practitioner_no_nik", "practitioner_unknown")
 
 
 def queue_visits(visit_ids: Iterable[uuid.UUID]) -> None:
@@ -92,6 +93,19 @@ def _requeue_patient(patient_id: uuid.UUID) -> None:
         visit_id__in=list(visits), state=VisitSend.State.FAILED, reason_code__in=PATIENT_REASONS
     ).values_list("visit_id", flat=True)
     queue_visits(list(waiting))
+
+
+def queue_waiting_for_practitioners() -> int:
+    """After the owner sets or corrects a practitioner's NIK: queue the visits that waited for one."""
+    from satusehat.models import VisitSend
+
+    waiting = list(
+        VisitSend.objects.filter(state=VisitSend.State.FAILED, reason_code__in=PRACTITIONER_REASONS).values_list(
+            "visit_id", flat=True
+        )
+    )
+    queue_visits(waiting)
+    return len(waiting)
 
 
 def queue_waiting_for_connection() -> int:

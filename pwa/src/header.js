@@ -125,6 +125,8 @@ function menu(lastSyncAt, open) {
       serverPage('clinic_settings', 'link_clinic_settings'),
       serverPage('devices', 'link_devices'),
       serverPage('audit', 'link_audit'),
+      serverPage('satusehat', 'link_satusehat'),
+      serverPage('export', 'link_export'),
       serverPage('two_factor', 'link_two_factor'),
       serverPage('password', 'link_password'),
       serverPage('home', 'link_home'),

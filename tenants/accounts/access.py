@@ -45,6 +45,8 @@ def server_pages(user: User) -> dict[str, str]:
         pages["devices"] = reverse("devices")
         pages["audit"] = reverse("audit")
         pages["displays"] = reverse("queue_display_links")  # waiting-room display links
+        pages["satusehat"] = reverse("satusehat")  # the connection; failures and drug codes link from it
+        pages["export"] = reverse("satusehat_export")
     pages["two_factor"] = reverse("mfa_index")
     pages["password"] = reverse("account_change_password")
     return pages

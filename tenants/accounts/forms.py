@@ -113,3 +113,43 @@ class SipNumbersForm(forms.Form):
             for member in self.practitioners
             if f"sip_{member.pk}" in self.data
         }
+
+
+_NIK = re.compile(r"^\d{16}$")
+
+
+class NikNumbersForm(forms.Form):
+    """One NIK field per owner, doctor and nurse, named `nik_<user id>`: SATUSEHAT knows practitioners
+    by their NIK (a visit's practitioner, who measured the vital signs, who prescribed)."""
+
+    def __init__(self, *args: object, members: list[User], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.members = members
+        for member in members:
+            self.fields[f"nik_{member.pk}"] = forms.CharField(
+                label=f"{member.full_name} · {member.get_role_display()}",
+                max_length=24,  # 16 digits, perhaps typed in groups with spaces
+                required=False,
+                initial=member.nik,
+                widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{16}"}),
+                error_messages={"max_length": _("A NIK is exactly 16 digits.")},
+            )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        for member in self.members:
+            name = f"nik_{member.pk}"
+            nik = (data.get(name) or "").replace(" ", "")
+            if nik and not _NIK.fullmatch(nik):
+                self.add_error(name, _("A NIK is exactly 16 digits, as on the KTP."))
+            elif name in data:
+                data[name] = nik
+        return data
+
+    def niks(self) -> dict[int, str]:
+        """The NIKs the page sent (a member added since it was loaded keeps theirs)."""
+        return {
+            member.pk: self.cleaned_data[f"nik_{member.pk}"]
+            for member in self.members
+            if f"nik_{member.pk}" in self.data
+        }

@@ -54,6 +54,11 @@ def practitioners() -> QuerySet[User]:
     return User.objects.filter(role__in=[Role.DOCTOR, Role.NURSE]).order_by("full_name", "pk")
 
 
+def nik_holders() -> QuerySet[User]:
+    """The clinic's owners, doctors and nurses (active or not): whose NIKs SATUSEHAT knows them by."""
+    return User.objects.filter(role__in=[Role.OWNER, Role.DOCTOR, Role.NURSE]).order_by("full_name", "pk")
+
+
 def owner_actions(*, limit: int = 20) -> QuerySet[OwnerAction]:
     return OwnerAction.objects.select_related("by", "member", "invitation").order_by("-at", "-id")[:limit]
 

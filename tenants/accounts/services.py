@@ -210,9 +210,11 @@ CLINIC_SETTINGS_FIELDS = (
 
 
 @transaction.atomic
-def clinic_settings_update(*, clinic: Clinic, by: User, values: dict, sip_numbers: dict[int, str]) -> Clinic:
+def clinic_settings_update(
+    *, clinic: Clinic, by: User, values: dict, sip_numbers: dict[int, str], niks: dict[int, str] | None = None
+) -> Clinic:
     """The clinic's details and queue options (its row in the public schema) and practitioners' SIP
-    numbers, saved together or not at all; what changed goes to the owners' log."""
+    numbers and NIKs, saved together or not at all; what changed goes to the owners' log."""
     before = {name: getattr(clinic, name) for name in CLINIC_SETTINGS_FIELDS}
     changed = [name for name in CLINIC_SETTINGS_FIELDS if name in values and values[name] != before[name]]
     for name in changed:
@@ -227,11 +229,31 @@ def clinic_settings_update(*, clinic: Clinic, by: User, values: dict, sip_number
             sip_before[str(member.pk)], sip_after[str(member.pk)] = member.sip_number, number
             member.sip_number = number
             member.save(update_fields=["sip_number"])
-    if changed or sip_after:
+    nik_before: dict[str, str] = {}
+    nik_after: dict[str, str] = {}
+    for member in User.objects.filter(pk__in=niks or {}).select_for_update():
+        nik = (niks or {})[member.pk].strip()
+        if member.nik != nik:
+            nik_before[str(member.pk)], nik_after[str(member.pk)] = member.nik, nik
+            member.nik = nik
+            member.save(update_fields=["nik"])
+    if nik_after:
+        from satusehat.outbox import queue_waiting_for_practitioners
+
+        queue_waiting_for_practitioners()
+    if changed or sip_after or nik_after:
         owner_action_record(
             kind=OwnerAction.Kind.SETTINGS_CHANGED,
             by=by,
-            before={**{name: before[name] for name in changed}, **({"sip_numbers": sip_before} if sip_after else {})},
-            after={**{name: values[name] for name in changed}, **({"sip_numbers": sip_after} if sip_after else {})},
+            before={
+                **{name: before[name] for name in changed},
+                **({"sip_numbers": sip_before} if sip_after else {}),
+                **({"niks": nik_before} if nik_after else {}),
+            },
+            after={
+                **{name: values[name] for name in changed},
+                **({"sip_numbers": sip_after} if sip_after else {}),
+                **({"niks": nik_after} if nik_after else {}),
+            },
         )
     return clinic

@@ -22,6 +22,7 @@ from tenants.accounts.forms import (
     AcceptInvitationForm,
     ClinicSettingsForm,
     InvitationForm,
+    NikNumbersForm,
     RoleForm,
     SecurityForm,
     SipNumbersForm,
@@ -162,21 +163,28 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
 
 @owner_required
 def clinic_settings(request: HttpRequest) -> HttpResponse:
-    """The clinic's name, address, phone, licence number, queue options and practitioners' SIP numbers."""
+    """The clinic's name, address, phone, licence number, queue options, practitioners' SIP numbers and
+    NIKs."""
     clinic = request.tenant
     practitioners = list(selectors.practitioners())
     initial = {name: getattr(clinic, name) for name in services.CLINIC_SETTINGS_FIELDS}
     data = request.POST if request.method == "POST" else None
     form = ClinicSettingsForm(data, initial=initial)
     sip_form = SipNumbersForm(data, practitioners=practitioners)
-    if request.method == "POST" and form.is_valid() and sip_form.is_valid():
+    nik_form = NikNumbersForm(data, members=list(selectors.nik_holders()))
+    # Every form checked, so each shows its errors at once.
+    if request.method == "POST" and all([form.is_valid(), sip_form.is_valid(), nik_form.is_valid()]):
         services.clinic_settings_update(
-            clinic=clinic, by=request.user, values=form.cleaned_data, sip_numbers=sip_form.numbers()
+            clinic=clinic,
+            by=request.user,
+            values=form.cleaned_data,
+            sip_numbers=sip_form.numbers(),
+            niks=nik_form.niks(),
         )
         messages.success(request, _("The clinic's settings are saved. The app shows them after its next sync."))
         return redirect("clinic_settings")
-    status = 400 if form.errors or sip_form.errors else 200
-    context = {"form": form, "sip_form": sip_form, "has_practitioners": bool(practitioners)}
+    status = 400 if form.errors or sip_form.errors or nik_form.errors else 200
+    context = {"form": form, "sip_form": sip_form, "nik_form": nik_form, "has_practitioners": bool(practitioners)}
     return render(request, "accounts/settings.html", context, status=status)
 
 

@@ -26,6 +26,7 @@ import { printMenu } from '../print.js';
 import { diagnosisForm } from './diagnosis.js';
 import { conflictBoxes, editForm as recordForm, failureNote, stateTag, voidBox, voidedTag } from './parts.js';
 import { queueNumberText, queueState, ticketLink } from './queue.js';
+import { satusehatLine } from './satusehat.js';
 
 const PARTS = [
   { entity: 'vitals', title: 'vitals', add: 'add_vitals' },
@@ -575,6 +576,7 @@ export async function visitScreen(id, states) {
     ),
     queueLine(visit),
     ctx.finished ? h('p', { class: 'finished-note', id: 'finished-note' }, t('finished_note')) : null,
+    satusehatLine(visit),
     failureNote(states, id, ctx.refused),
     ...(await conflictBoxes(id)),
     adminSection(ctx),

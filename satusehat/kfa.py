@@ -1,0 +1,25 @@
+"""The clinic's drug → KFA code map (Kamus Farmasi dan Alat Kesehatan), set by the owner: a change
+re-queues the visits SATUSEHAT could not take because of what the clinic had written (a drug with no
+code among them)."""
+
+from django.db import transaction
+
+from satusehat.fhir import drug_key
+from satusehat.models import KfaCode, VisitSend
+from satusehat.outbox import queue_visits
+from tenants.accounts.models import User
+
+# The sender's reason code for a visit whose resources failed our checks (an unmapped drug, say).
+INVALID = "invalid"
+
+
+@transaction.atomic
+def kfa_code_set(*, drug: str, code: str, display: str, by: User) -> int:
+    """Set the code of a drug (as prescribed: it is folded here) and queue again the visits that
+    failed our checks; returns how many were queued."""
+    KfaCode.objects.update_or_create(drug=drug_key(drug), defaults={"code": code, "display": display, "updated_by": by})
+    waiting = list(
+        VisitSend.objects.filter(state=VisitSend.State.FAILED, reason_code=INVALID).values_list("visit_id", flat=True)
+    )
+    queue_visits(waiting)
+    return len(waiting)

@@ -1,0 +1,111 @@
+"""What the owner's SATUSEHAT pages and the app read: send counts, the failed visits page by page with
+their patients, tries per day, the clinic's prescribed drugs with their KFA codes, visits' send states."""
+
+import datetime
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from records.models import Prescription, Visit
+from satusehat.fhir import drug_key
+from satusehat.models import Export, KfaCode, SendEvent, VisitSend
+
+DAYS_SHOWN = 14
+
+
+def state_counts() -> dict[str, int]:
+    """How many visits are queued, sent and failed (every state present, 0 when none)."""
+    counts = dict(VisitSend.objects.order_by().values_list("state").annotate(n=Count("pk")))
+    return {state: counts.get(state, 0) for state in VisitSend.State.values}
+
+
+def failed_sends() -> QuerySet[VisitSend]:
+    """The failed sends, the latest failure first."""
+    return VisitSend.objects.filter(state=VisitSend.State.FAILED).order_by("-failed_at", "visit_id")
+
+
+def visits_by_id(visit_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Visit]:
+    """The visits (with their patients), by id: a send row names its visit by id only."""
+    visits = Visit.objects.filter(pk__in=list(visit_ids)).select_related("patient")
+    return {visit.pk: visit for visit in visits}
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: datetime.date
+    sent: int
+    failed: int
+    retried: int
+
+
+def tries_per_day(days: int = DAYS_SHOWN) -> list[DayCount]:
+    """The tries of the last `days` days (today included, in the clinic's zone), newest first."""
+    today = timezone.localdate()
+    first = today - datetime.timedelta(days=days - 1)
+    start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
+    rows = (
+        SendEvent.objects.filter(at__gte=start)
+        .annotate(day=TruncDate("at", tzinfo=timezone.get_current_timezone()))
+        .order_by()
+        .values_list("day", "outcome")
+        .annotate(n=Count("pk"))
+    )
+    found: dict[tuple[datetime.date, str], int] = {(day, outcome): n for day, outcome, n in rows}
+    return [
+        DayCount(
+            day=day,
+            sent=found.get((day, "sent"), 0),
+            failed=found.get((day, "failed"), 0),
+            retried=found.get((day, "retry"), 0),
+        )
+        for day in (today - datetime.timedelta(days=offset) for offset in range(days))
+    ]
+
+
+@dataclass(frozen=True)
+class Drug:
+    key: str  # drug_key of the drug as written: KfaCode.drug
+    name: str  # the spelling written most often
+    prescribed: int
+    code: str
+    display: str
+
+
+def prescribed_drugs() -> list[Drug]:
+    """The clinic's drugs as prescribed (not voided), folded as the sender looks them up, most
+    prescribed first, each with its KFA code if the clinic mapped it. Counted by spelling in the
+    database; a clinic writes some hundreds of spellings, so folding them here stays small."""
+    spellings = (
+        Prescription.objects.filter(voided_at__isnull=True).order_by().values_list("drug").annotate(n=Count("pk"))
+    )
+    totals: dict[str, int] = {}
+    best: dict[str, tuple[int, str]] = {}
+    for drug, n in spellings:
+        key = drug_key(drug)
+        totals[key] = totals.get(key, 0) + n
+        if key not in best or n > best[key][0]:
+            best[key] = (n, drug.strip())
+    codes = {row.drug: row for row in KfaCode.objects.filter(drug__in=list(totals))}
+    drugs = [
+        Drug(
+            key=key,
+            name=best[key][1],
+            prescribed=n,
+            code=codes[key].code if key in codes else "",
+            display=codes[key].display if key in codes else "",
+        )
+        for key, n in totals.items()
+    ]
+    return sorted(drugs, key=lambda drug: (-drug.prescribed, drug.key))
+
+
+def visit_states(visit_ids: list[uuid.UUID]) -> dict[uuid.UUID, VisitSend]:
+    return {send.visit_id: send for send in VisitSend.objects.filter(visit_id__in=visit_ids)}
+
+
+def recent_exports(limit: int = 5) -> QuerySet[Export]:
+    return Export.objects.select_related("requested_by").order_by("-requested_at")[:limit]
