@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from records.access import CLINICAL_READERS
+from records.api import DEVICE_HEADER
 from satusehat import selectors
 from satusehat.models import VisitSend
 
@@ -87,7 +88,8 @@ class VisitStatesApi(APIView):
         parameters=[
             OpenApiParameter(
                 "ids", str, required=True, description=f"Visits' UUIDs, comma-separated (at most {MAX_IDS})."
-            )
+            ),
+            DEVICE_HEADER,
         ],
         responses=VisitStatesOutput,
     )
