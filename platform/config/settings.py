@@ -300,6 +300,8 @@ SATUSEHAT_URLS = {
     },
 }
 SATUSEHAT_TIMEOUT_SECONDS = env_int("SATUSEHAT_TIMEOUT_SECONDS", 20)
+# The first wait before a send is tried again (doubled each try, at most an hour).
+SATUSEHAT_BACKOFF_SECONDS = env_int("SATUSEHAT_BACKOFF_SECONDS", 30)
 # Where clinic exports are written until their link expires.
 EXPORT_DIR = Path(env_str("EXPORT_DIR", default=str(ROOT_DIR / "var" / "exports")))
 EXPORT_LINK_HOURS = env_int("EXPORT_LINK_HOURS", 24)
