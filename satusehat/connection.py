@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from satusehat import secrets
 from satusehat.client import Client, NotConnected, Retryable
-from satusehat.models import Connection, IhsNumber, RemoteResource
+from satusehat.models import Connection, IhsNumber, RemoteResource, VisitSend
 from satusehat.outbox import queue_waiting_for_connection
 
 
@@ -87,6 +87,11 @@ def save_connection(
         # Another SATUSEHAT (sandbox → production) or organization: the ids it gave are not valid there.
         RemoteResource.objects.all().delete()
         IhsNumber.objects.all().delete()
+        # What was sent there is sent again here (queued in this same transaction).
+        from satusehat.outbox import queue_visits
+
+        VisitSend.objects.update(sent=0)
+        queue_visits(list(VisitSend.objects.values_list("visit_id", flat=True)))
     if credentials_changed:
         row.token_encrypted = ""
         row.token_expires_at = None

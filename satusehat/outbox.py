@@ -6,7 +6,7 @@ change: a crash loses no send, and a change rolled back sends nothing.
 
 A visit is queued when it is written finished, when a finished visit or one of its parts is changed,
 added to or voided (an amendment: the update is sent), and when a voided visit had been sent. A
-patient whose NIK is added has their visits that waited for it queued again.
+patient whose NIK is added or corrected has their visits queued again.
 """
 
 import uuid
@@ -19,8 +19,7 @@ from records.models import Diagnosis, Prescription, Visit, VitalSigns
 from records.signals import record_written, records_created_in_bulk
 
 PARTS = {"diagnosis": Diagnosis, "vitals": VitalSigns, "prescription": Prescription}
-# Reasons a send waits on the patient, or on the practitioner: a new NIK may mend them.
-PATIENT_REASONS = ("no_nik", "patient_unknown")
+# Reasons a send waits on a practitioner: a NIK set on the settings page may mend them.
 PRACTITIONER_REASONS = ("practitioner_no_nik", "practitioner_unknown")
 
 
@@ -86,13 +85,10 @@ def on_records_created_in_bulk(sender: object, *, records: list[tuple[str, uuid.
 
 
 def _requeue_patient(patient_id: uuid.UUID) -> None:
-    from satusehat.models import VisitSend
-
-    visits = Visit.objects.filter(patient_id=patient_id).values_list("pk", flat=True)
-    waiting = VisitSend.objects.filter(
-        visit_id__in=list(visits), state=VisitSend.State.FAILED, reason_code__in=PATIENT_REASONS
-    ).values_list("visit_id", flat=True)
-    queue_visits(list(waiting))
+    """A patient's NIK set or corrected: their visits that waited for it go, and those already sent
+    are sent again (under the IHS number the new NIK finds)."""
+    visits = set(Visit.objects.filter(patient_id=patient_id).values_list("pk", flat=True))
+    queue_visits(_finished_or_sent(visits))
 
 
 def queue_waiting_for_practitioners() -> int:

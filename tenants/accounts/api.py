@@ -28,6 +28,10 @@ class MeApi(APIView):
                 required=False, help_text="Owners only: the clinic's details, queue options and SIP numbers."
             )
             devices = serializers.CharField(required=False, help_text="Owners only: staff devices, and revoking one.")
+            satusehat = serializers.CharField(
+                required=False, help_text="Owners only: the SATUSEHAT connection, failures and drug codes."
+            )
+            export = serializers.CharField(required=False, help_text="Owners only: the whole-clinic export.")
             audit = serializers.CharField(
                 required=False, help_text="Owners only: every change and chart opened, filterable, as CSV too."
             )

@@ -117,3 +117,19 @@ def test_a_nik_added_requeues_the_visits_that_waited_for_it(api, alpha):
         VisitSend.objects.filter(visit_id=visit.pk).update(state="failed", reason_code="no_nik", reason="Tanpa NIK")
     assert api(Role.FRONT_DESK).patch(f"/api/patients/{patient.pk}/", {"nik": WOMAN_1990}).status_code == 200
     assert sends(alpha)[str(visit.pk)] == ("queued", 2)
+
+
+def test_a_nik_corrected_after_sending_sends_the_patients_visits_again(api, alpha):
+    patient = make_patient(alpha, full_name="Siti Rahmawati", birth_date="1990-08-17", sex="F", nik=WOMAN_1990)
+    visit = make_visit(alpha, patient, status="finished")
+    with schema_context(alpha.clinic.schema_name):
+        VisitSend.objects.filter(visit_id=visit.pk).update(state="sent", sent=1)
+    corrected = "3174025708900004"  # the same birth date and sex, another district
+    assert api(Role.FRONT_DESK).patch(f"/api/patients/{patient.pk}/", {"nik": corrected}).status_code == 200
+    assert sends(alpha)[str(visit.pk)] == ("queued", 2)
+
+
+def test_the_owners_app_menu_links_the_satusehat_and_export_pages(api):
+    links = api(Role.OWNER).get("/api/me/").json()["links"]
+    assert (links["satusehat"], links["export"]) == ("/satusehat/", "/satusehat/export/")
+    assert "satusehat" not in api(Role.DOCTOR).get("/api/me/").json()["links"]
