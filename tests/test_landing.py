@@ -109,6 +109,8 @@ def test_no_stale_promises_on_the_home_page(alpha):
                 "devices": "/devices/",
                 "audit": "/audit/",
                 "displays": "/queue/displays/",
+                "satusehat": "/satusehat/",
+                "export": "/satusehat/export/",
                 "two_factor": "/accounts/2fa/",
                 "password": "/accounts/password/change/",
             },
@@ -136,6 +138,6 @@ def test_the_schema_declares_the_links(alpha):
     me = components[reply["$ref"].rsplit("/", 1)[-1]]
     assert "links" in me["required"]
     links = components[me["properties"]["links"]["allOf"][0]["$ref"].rsplit("/", 1)[-1]]
-    owners = {"staff", "reports", "clinic_settings", "devices", "audit", "displays"}
+    owners = {"staff", "reports", "clinic_settings", "devices", "audit", "displays", "satusehat", "export"}
     assert set(links["properties"]) == {"home", "two_factor", "password", *owners}
     assert set(links["required"]) == {"home", "two_factor", "password"}  # the owners' pages are not
