@@ -26,6 +26,7 @@ PLACEHOLDER = "urn:local:"
 EARLIEST_TIME = datetime.datetime(2014, 1, 1, tzinfo=datetime.UTC)
 EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
 CLOCK_SLACK = datetime.timedelta(days=1)
+# Every clinical time in a resource (periods, measurement, recording, issue).
 TIME_FIELDS = frozenset({"start", "end", "effectiveDateTime", "recordedDate", "authoredOn", "issued"})
 MAX_STRUCTURE_PROBLEMS = 5
 
@@ -85,37 +86,24 @@ def _structure(built: Built) -> list[Problem]:
     return []
 
 
-def _references(value: Any) -> Iterator[str]:
-    """Every reference in a resource."""
+def _strings_at(value: Any, keys: frozenset[str]) -> Iterator[str]:
+    """Every text held under one of these keys, anywhere in a resource."""
     if isinstance(value, dict):
         for key, item in value.items():
-            if key == "reference" and isinstance(item, str):
+            if key in keys and isinstance(item, str):
                 yield item
             else:
-                yield from _references(item)
+                yield from _strings_at(item, keys)
     elif isinstance(value, list):
         for item in value:
-            yield from _references(item)
-
-
-def _times(value: Any) -> Iterator[str]:
-    """Every clinical time in a resource (periods, measurement, recording, issue)."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key in TIME_FIELDS and isinstance(item, str):
-                yield item
-            else:
-                yield from _times(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _times(item)
+            yield from _strings_at(item, keys)
 
 
 def _unknown_people(built: Built) -> list[Problem]:
     """A patient or practitioner SATUSEHAT does not know yet (no IHS number): the sender fills in the
     visit's own resources before sending, never these."""
     problems = []
-    references = set(_references(built.resource))
+    references = set(_strings_at(built.resource, frozenset({"reference"})))
     if any(ref.startswith(f"{PLACEHOLDER}Patient:") for ref in references):
         problems.append(
             Problem(
@@ -135,7 +123,7 @@ def _unknown_people(built: Built) -> list[Problem]:
 
 def _time_problems(built: Built, now: datetime.datetime) -> list[Problem]:
     problems = []
-    for text in dict.fromkeys(_times(built.resource)):
+    for text in dict.fromkeys(_strings_at(built.resource, TIME_FIELDS)):
         values = {"what": _what(built), "time": text}
         try:
             moment = datetime.datetime.fromisoformat(text)

@@ -28,11 +28,11 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from records.models import ChartAccess, Diagnosis, Patient, Revision, Visit
+from records.models import ChartAccess, Patient, Revision, Visit
 from satusehat import fhir
 from satusehat.models import Export, ExportPart, KfaCode
 from sync.models import Device
@@ -218,7 +218,7 @@ def _resource_id(built: fhir.Built) -> str:
 def _visits() -> Iterator[Visit]:
     return (
         Visit.objects.select_related("patient", "practitioner")
-        .prefetch_related(Prefetch("diagnoses", queryset=Diagnosis.objects.all()))
+        .prefetch_related(*fhir.visit_parts())
         .order_by("started_at", "id")
         .iterator(chunk_size=CHUNK)
     )

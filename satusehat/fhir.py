@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from django.db import connection
+from django.db.models import Prefetch
 
 from records.models import Diagnosis, Patient, Prescription, Revision, Visit, VitalSigns
 
@@ -366,8 +367,18 @@ def allergy_resource(patient: Patient, visit: Visit, refs: Refs) -> dict:
     return resource
 
 
+def visit_parts() -> list[Prefetch]:
+    """What `visit_resources` reads of a visit, for a query of visits to fetch in a few statements."""
+    return [
+        Prefetch("diagnoses", queryset=Diagnosis.objects.all()),
+        Prefetch("vital_signs", queryset=VitalSigns.objects.select_related("created_by")),
+        Prefetch("prescriptions", queryset=Prescription.objects.select_related("created_by")),
+    ]
+
+
 def visit_resources(visit: Visit, refs: Refs, *, kfa: dict[str, tuple[str, str]] | None = None) -> list[Built]:
-    """Everything SATUSEHAT takes of one visit, Encounter first (the others refer to it)."""
+    """Everything SATUSEHAT takes of one visit, Encounter first (the others refer to it). Query the
+    visit with `visit_parts()` prefetched, or its parts are read one query each."""
     patient = visit.patient
     built = [Built("Encounter", str(visit.pk), encounter_resource(visit, refs), retract=visit.is_voided)]
     for diagnosis in visit.diagnoses.all():
@@ -379,7 +390,7 @@ def visit_resources(visit: Visit, refs: Refs, *, kfa: dict[str, tuple[str, str]]
                 retract=diagnosis.is_voided or visit.is_voided,
             )
         )
-    for vitals in visit.vital_signs.select_related("created_by"):
+    for vitals in visit.vital_signs.all():
         for code in VITALS:
             resource = observation_resource(vitals, code, visit, refs)
             if resource is not None:
@@ -391,7 +402,7 @@ def visit_resources(visit: Visit, refs: Refs, *, kfa: dict[str, tuple[str, str]]
                         retract=vitals.is_voided or visit.is_voided,
                     )
                 )
-    for prescription in visit.prescriptions.select_related("created_by"):
+    for prescription in visit.prescriptions.all():
         retract = prescription.is_voided or visit.is_voided
         built.append(
             Built(

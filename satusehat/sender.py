@@ -77,10 +77,19 @@ class SatusehatRefs:
         self.organization_id = conn.organization_id
         self._conn = conn
         self._client = client
-        self._practitioners: dict[Any, str | None] = {}
+        self._numbers: dict[tuple[str, str], str | None] = {}
+
+    def _ihs_number(self, kind: str, nik: str) -> str | None:
+        """The person's IHS number, asked once per send (each resource of the visit refers to them)."""
+        nik = (nik or "").strip()
+        if not nik:
+            return None
+        if (kind, nik) not in self._numbers:
+            self._numbers[kind, nik] = self._client.search_by_nik(kind, nik)
+        return self._numbers[kind, nik]
 
     def patient(self, patient: Patient) -> dict:
-        number = self._client.search_by_nik("Patient", patient.nik) if patient.nik else None
+        number = self._ihs_number("Patient", patient.nik)
         if not number:
             return {"reference": placeholder("Patient", str(patient.pk)), "display": patient.full_name}
         return {"reference": f"Patient/{number}", "display": patient.full_name}
@@ -88,12 +97,7 @@ class SatusehatRefs:
     def practitioner(self, user: Any) -> dict | None:
         """The practitioner's reference, or None when SATUSEHAT does not know them (an optional
         performer is left out; the visit's own practitioner is checked before mapping)."""
-        if user is None:
-            return None
-        if user.pk not in self._practitioners:
-            nik = (getattr(user, "nik", "") or "").strip()
-            self._practitioners[user.pk] = self._client.search_by_nik("Practitioner", nik) if nik else None
-        number = self._practitioners[user.pk]
+        number = self._ihs_number("Practitioner", getattr(user, "nik", "")) if user is not None else None
         if not number:
             return None
         return {"reference": f"Practitioner/{number}", "display": user.full_name}
@@ -247,7 +251,12 @@ def _finish_retry(visit_id: uuid.UUID, start: Start, error: Retryable) -> str:
 
 
 def _load_visit(visit_id: uuid.UUID) -> Visit | None:
-    return Visit.objects.select_related("patient", "practitioner").filter(pk=visit_id).first()
+    return (
+        Visit.objects.select_related("patient", "practitioner")
+        .prefetch_related(*fhir.visit_parts())
+        .filter(pk=visit_id)
+        .first()
+    )
 
 
 def _remote(keys: list[tuple[str, str]]) -> dict[tuple[str, str], RemoteResource]:

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -20,6 +19,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from satusehat.models import RemoteResource, VisitSend
+from tests.browser.test_offline_sync import committed
 from tests.conftest import _make_clinic
 from tests.satusehat import standin as standin_fixtures
 from tests.satusehat.factories import make_finished_visit
@@ -30,24 +30,6 @@ pytestmark = pytest.mark.django_db
 satusehat_standin = standin_fixtures.satusehat_standin  # the stand-in's fixture, used by name
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def committed(django_db_blocker, fn):
-    """`fn()` run and committed at once, from a thread with its own database connection."""
-    result = []
-
-    def run():
-        try:
-            result.append(fn())
-        finally:
-            connection.close()
-
-    with django_db_blocker.unblock():
-        worker = threading.Thread(target=run)
-        worker.start()
-        worker.join()
-    assert result, "the committed change failed: see the thread's exception above"
-    return result[0]
 
 
 @pytest.fixture(scope="session")
