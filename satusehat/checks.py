@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from fhir.resources.R4B import get_fhir_model_class
 
 from satusehat.fhir import IDENTIFIER_BASE, SYSTEM_ICD10, SYSTEM_KFA, SYSTEM_UCUM, Built
+from satusehat.models import Reason
 
 ICD10_CODE = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$")
 PLACEHOLDER = "urn:local:"
@@ -107,14 +108,14 @@ def _unknown_people(built: Built) -> list[Problem]:
     if any(ref.startswith(f"{PLACEHOLDER}Patient:") for ref in references):
         problems.append(
             Problem(
-                "patient_unknown",
+                Reason.PATIENT_UNKNOWN,
                 _("The patient has no SATUSEHAT number (IHS) yet: check that their NIK is filled in and correct."),
             )
         )
     if any(ref.startswith(f"{PLACEHOLDER}Practitioner:") for ref in references):
         problems.append(
             Problem(
-                "practitioner_unknown",
+                Reason.PRACTITIONER_UNKNOWN,
                 _("The practitioner has no SATUSEHAT number (IHS) yet: check their NIK on the staff page."),
             )
         )
@@ -169,7 +170,7 @@ def _encounter(resource: dict) -> list[Problem]:
         (participant.get("individual") or {}).get("reference") for participant in resource.get("participant") or []
     ):
         problems.append(
-            Problem("no_practitioner", _("The visit has no practitioner: choose the doctor who saw the patient."))
+            Problem(Reason.NO_PRACTITIONER, _("The visit has no practitioner: choose the doctor who saw the patient."))
         )
     return problems
 

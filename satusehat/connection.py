@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from satusehat import secrets
 from satusehat.client import Client, NotConnected, Retryable
-from satusehat.models import Connection, IhsNumber, RemoteResource, VisitSend
-from satusehat.outbox import queue_waiting_for_connection
+from satusehat.models import Connection, IhsNumber, Reason, RemoteResource, VisitSend
+from satusehat.outbox import queue_failed
 
 
 def connection() -> Connection | None:
@@ -99,7 +99,7 @@ def save_connection(
         row.last_test_ok = None
         row.last_test_message = ""
     row.save()
-    queue_waiting_for_connection()
+    queue_failed((Reason.NOT_CONNECTED,))
     return row
 
 

@@ -5,12 +5,9 @@ code among them)."""
 from django.db import transaction
 
 from satusehat.fhir import drug_key
-from satusehat.models import KfaCode, VisitSend
-from satusehat.outbox import queue_visits
+from satusehat.models import KfaCode, Reason
+from satusehat.outbox import queue_failed
 from tenants.accounts.models import User
-
-# The sender's reason code for a visit whose resources failed our checks (an unmapped drug, say).
-INVALID = "invalid"
 
 
 @transaction.atomic
@@ -18,8 +15,4 @@ def kfa_code_set(*, drug: str, code: str, display: str, by: User) -> int:
     """Set the code of a drug (as prescribed: it is folded here) and queue again the visits that
     failed our checks; returns how many were queued."""
     KfaCode.objects.update_or_create(drug=drug_key(drug), defaults={"code": code, "display": display, "updated_by": by})
-    waiting = list(
-        VisitSend.objects.filter(state=VisitSend.State.FAILED, reason_code=INVALID).values_list("visit_id", flat=True)
-    )
-    queue_visits(waiting)
-    return len(waiting)
+    return queue_failed((Reason.INVALID,))

@@ -38,6 +38,24 @@ class Connection(models.Model):
         return f"SATUSEHAT {self.environment} {self.organization_id}"
 
 
+class Reason:
+    """The codes kept in `VisitSend.reason_code` (the failures screen groups by them)."""
+
+    NOT_CONNECTED = "not_connected"
+    NO_NIK = "no_nik"
+    PATIENT_UNKNOWN = "patient_unknown"
+    NO_PRACTITIONER = "no_practitioner"
+    PRACTITIONER_NO_NIK = "practitioner_no_nik"
+    PRACTITIONER_UNKNOWN = "practitioner_unknown"
+    INVALID = "invalid"
+    REFUSED = "refused"
+    UNAVAILABLE = "unavailable"  # still unreachable after MAX_ATTEMPTS tries
+
+    # Mended by the patient's NIK, by a practitioner's NIK (a change there queues the visits again).
+    PATIENT = (NO_NIK, PATIENT_UNKNOWN)
+    PRACTITIONER = (PRACTITIONER_NO_NIK, PRACTITIONER_UNKNOWN)
+
+
 class VisitSend(models.Model):
     """One per finished visit: what is to be sent, and how the last try went. `wanted` counts the
     visit's finishes and amendments; the worker sends while `sent` is behind it."""

@@ -17,10 +17,9 @@ from django.utils import timezone
 
 from records.models import Diagnosis, Prescription, Visit, VitalSigns
 from records.signals import record_written, records_created_in_bulk
+from satusehat.models import VisitSend
 
 PARTS = {"diagnosis": Diagnosis, "vitals": VitalSigns, "prescription": Prescription}
-# Reasons a send waits on a practitioner: a NIK set on the settings page may mend them.
-PRACTITIONER_REASONS = ("practitioner_no_nik", "practitioner_unknown")
 
 
 def queue_visits(visit_ids: Iterable[uuid.UUID]) -> None:
@@ -47,8 +46,6 @@ def queue_visits(visit_ids: Iterable[uuid.UUID]) -> None:
 
 def _finished_or_sent(visit_ids: set[uuid.UUID]) -> set[uuid.UUID]:
     """The visits among these that are finished, or were sent before (a void must reach SATUSEHAT)."""
-    from satusehat.models import VisitSend
-
     if not visit_ids:
         return set()
     finished = set(Visit.objects.filter(pk__in=visit_ids, status=Visit.Status.FINISHED).values_list("pk", flat=True))
@@ -91,30 +88,14 @@ def _requeue_patient(patient_id: uuid.UUID) -> None:
     queue_visits(_finished_or_sent(visits))
 
 
-def queue_waiting_for_practitioners() -> int:
-    """After the owner sets or corrects a practitioner's NIK: queue the visits that waited for one."""
-    from satusehat.models import VisitSend
-
-    waiting = list(
-        VisitSend.objects.filter(state=VisitSend.State.FAILED, reason_code__in=PRACTITIONER_REASONS).values_list(
-            "visit_id", flat=True
-        )
-    )
-    queue_visits(waiting)
-    return len(waiting)
-
-
-def queue_waiting_for_connection() -> int:
-    """After the owner connects the clinic (or changes its credentials): queue the visits that waited
-    for it."""
-    from satusehat.models import VisitSend
-
-    waiting = list(VisitSend.objects.filter(reason_code="not_connected").values_list("visit_id", flat=True))
+def queue_failed(reasons: tuple[str, ...]) -> int:
+    """Queue the visits that failed for one of these reasons, once what they waited for is set (the
+    connection, a practitioner's NIK, a drug's KFA code); how many."""
+    failed = VisitSend.objects.filter(state=VisitSend.State.FAILED, reason_code__in=reasons)
+    waiting = list(failed.values_list("visit_id", flat=True))
     queue_visits(waiting)
     return len(waiting)
 
 
 record_written.connect(on_record_written, dispatch_uid="satusehat.outbox")
 records_created_in_bulk.connect(on_records_created_in_bulk, dispatch_uid="satusehat.outbox.bulk")
-
-__all__ = ["queue_visits", "queue_waiting_for_connection"]

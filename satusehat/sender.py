@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from records.models import Patient, Prescription, Visit
 from satusehat import checks, fhir
 from satusehat.client import Client, NotConnected, Refused, Retryable
-from satusehat.models import Connection, IhsNumber, KfaCode, RemoteResource, SendEvent, VisitSend
+from satusehat.models import Connection, IhsNumber, KfaCode, Reason, RemoteResource, SendEvent, VisitSend
 
 logger = logging.getLogger("satusehat.sender")
 
@@ -40,20 +40,6 @@ MAX_BACKOFF_SECONDS = 3600
 PLACEHOLDER = "urn:local:"
 # Medications go before the requests that point at them; the Encounter before everything.
 SEND_ORDER = {"Encounter": 0, "Medication": 1}
-
-
-class Reason:
-    """The codes kept in `VisitSend.reason_code` (the failures screen groups by them)."""
-
-    NOT_CONNECTED = "not_connected"
-    NO_NIK = "no_nik"
-    PATIENT_UNKNOWN = "patient_unknown"
-    NO_PRACTITIONER = "no_practitioner"
-    PRACTITIONER_NO_NIK = "practitioner_no_nik"
-    PRACTITIONER_UNKNOWN = "practitioner_unknown"
-    INVALID = "invalid"
-    REFUSED = "refused"
-    UNAVAILABLE = "unavailable"  # still unreachable after MAX_ATTEMPTS tries
 
 
 class CannotSendError(Exception):

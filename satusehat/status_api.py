@@ -16,21 +16,21 @@ from rest_framework.views import APIView
 from records.access import CLINICAL_READERS
 from records.api import DEVICE_HEADER
 from satusehat import selectors
-from satusehat.models import VisitSend
+from satusehat.models import Reason, VisitSend
 
 MAX_IDS = 100
 NOT_SENT = "not_sent"
 
 # Front desk's words for why a send failed: none names anything clinical.
 GENERAL_REASONS = {
-    "no_nik": gettext_lazy("The patient's NIK is missing: add it to the patient's details."),
-    "patient_unknown": gettext_lazy("SATUSEHAT does not know the patient's NIK: check it against the KTP."),
-    "no_practitioner": gettext_lazy("The visit has no practitioner: choose one on the visit."),
-    "practitioner_no_nik": gettext_lazy("The practitioner's NIK is missing; the clinic's owner adds it."),
-    "practitioner_unknown": gettext_lazy(
+    Reason.NO_NIK: gettext_lazy("The patient's NIK is missing: add it to the patient's details."),
+    Reason.PATIENT_UNKNOWN: gettext_lazy("SATUSEHAT does not know the patient's NIK: check it against the KTP."),
+    Reason.NO_PRACTITIONER: gettext_lazy("The visit has no practitioner: choose one on the visit."),
+    Reason.PRACTITIONER_NO_NIK: gettext_lazy("The practitioner's NIK is missing; the clinic's owner adds it."),
+    Reason.PRACTITIONER_UNKNOWN: gettext_lazy(
         "SATUSEHAT does not know the practitioner's NIK; the clinic's owner checks it."
     ),
-    "not_connected": gettext_lazy("The clinic is not connected to SATUSEHAT yet; the clinic's owner connects it."),
+    Reason.NOT_CONNECTED: gettext_lazy("The clinic is not connected to SATUSEHAT yet; the clinic's owner connects it."),
 }
 GENERAL_REASON = gettext_lazy("SATUSEHAT did not take the visit; the clinic's owner sees why on the SATUSEHAT page.")
 

@@ -25,14 +25,11 @@ from satusehat import export as exports
 from satusehat import selectors
 from satusehat.forms import ConnectionForm, KfaCodeForm
 from satusehat.kfa import kfa_code_set
-from satusehat.models import Export, VisitSend
+from satusehat.models import Export, Reason, VisitSend
 from satusehat.sender import retry_failed
 from tenants.accounts.access import owner_required
 
 PER_PAGE = 50
-# Reasons of ours a person mends outside SATUSEHAT: where they do it.
-PATIENT_REASONS = ("no_nik", "patient_unknown")
-PRACTITIONER_REASONS = ("practitioner_no_nik", "practitioner_unknown")
 
 
 def _with_page(url: str, page: str) -> str:
@@ -57,7 +54,7 @@ def connection_page(request: HttpRequest) -> HttpResponse:
     stored = bool(current and current.client_secret_encrypted)
     form = ConnectionForm(request.POST or None, initial=_connection_initial(current), secret_stored=stored)
     if request.method == "POST" and form.is_valid():
-        waiting = VisitSend.objects.filter(reason_code="not_connected").count()
+        waiting = VisitSend.objects.filter(reason_code=Reason.NOT_CONNECTED).count()
         data = form.cleaned_data
         try:
             with transaction.atomic():
@@ -112,15 +109,15 @@ class FailureRow:
 
 def _fix(send: VisitSend, visit: Visit | None) -> tuple[str, str]:
     code = send.reason_code
-    if code in PATIENT_REASONS and visit is not None:
+    if code in Reason.PATIENT and visit is not None:
         return f"{reverse('pwa')}#/patient/{visit.patient_id}", _("Open the patient in the app")
-    if code == "no_practitioner" and visit is not None:
+    if code == Reason.NO_PRACTITIONER and visit is not None:
         return f"{reverse('pwa')}#/visit/{visit.pk}", _("Choose the visit's practitioner in the app")
-    if code in PRACTITIONER_REASONS:
+    if code in Reason.PRACTITIONER:
         return f"{reverse('clinic_settings')}#nik-numbers", _("Set the practitioner's NIK")
-    if code == "not_connected":
+    if code == Reason.NOT_CONNECTED:
         return reverse("satusehat"), _("Connect the clinic")
-    if code == "invalid":
+    if code == Reason.INVALID:
         return reverse("satusehat_kfa"), _("Drug codes (KFA)")
     return "", ""
 

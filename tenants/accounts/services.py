@@ -238,9 +238,10 @@ def clinic_settings_update(
             member.nik = nik
             member.save(update_fields=["nik"])
     if nik_after:
-        from satusehat.outbox import queue_waiting_for_practitioners
+        from satusehat.models import Reason
+        from satusehat.outbox import queue_failed
 
-        queue_waiting_for_practitioners()
+        queue_failed(Reason.PRACTITIONER)
     if changed or sip_after or nik_after:
         owner_action_record(
             kind=OwnerAction.Kind.SETTINGS_CHANGED,
