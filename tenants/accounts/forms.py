@@ -4,8 +4,10 @@ in services)."""
 import re
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from records.validators import validate_nik
 from tenants.accounts.models import Role, User
 
 
@@ -115,9 +117,6 @@ class SipNumbersForm(forms.Form):
         }
 
 
-_NIK = re.compile(r"^\d{16}$")
-
-
 class NikNumbersForm(forms.Form):
     """One NIK field per owner, doctor and nurse, named `nik_<user id>`: SATUSEHAT knows practitioners
     by their NIK (a visit's practitioner, who measured the vital signs, who prescribed)."""
@@ -131,7 +130,7 @@ class NikNumbersForm(forms.Form):
                 max_length=24,  # 16 digits, perhaps typed in groups with spaces
                 required=False,
                 initial=member.nik,
-                widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{16}"}),
+                widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
                 error_messages={"max_length": _("A NIK is exactly 16 digits.")},
             )
 
@@ -140,9 +139,12 @@ class NikNumbersForm(forms.Form):
         for member in self.members:
             name = f"nik_{member.pk}"
             nik = (data.get(name) or "").replace(" ", "")
-            if nik and not _NIK.fullmatch(nik):
-                self.add_error(name, _("A NIK is exactly 16 digits, as on the KTP."))
-            elif name in data:
+            try:
+                validate_nik(nik)  # the patients' NIK rule: 16 digits, a province, a birth date
+            except ValidationError as exc:
+                self.add_error(name, exc)
+                continue
+            if name in data:
                 data[name] = nik
         return data
 
