@@ -198,9 +198,11 @@ class Client:
         return number or None
 
     def find_by_identifier(self, resource_type: str, system: str, value: str) -> str | None:
-        """The id of the resource SATUSEHAT holds with this identifier, or None."""
+        """The id of the resource SATUSEHAT holds with this identifier, or None. Only a resource that
+        carries the identifier counts: a server that ignored the search would otherwise hand back another
+        resource (another patient's) for us to overwrite."""
         bundle = self._call("GET", f"/{resource_type}", params={"identifier": f"{system}|{value}"})
-        return _first_id(bundle)
+        return _first_id(bundle, holding=(system, value))
 
     def create(self, resource_type: str, resource: dict) -> str:
         """Create a resource; the id SATUSEHAT gave it."""
@@ -267,11 +269,16 @@ class Client:
         logger.info("SATUSEHAT %s %s -> %s", method, urlsplit(url).path, status)
 
 
-def _first_id(bundle: Any) -> str | None:
+def _first_id(bundle: Any, holding: tuple[str, str] | None = None) -> str | None:
+    """The first resource's id in a search's Bundle; with `holding`, the first carrying that identifier."""
     if not isinstance(bundle, dict):
         return None
     for entry in bundle.get("entry") or []:
-        remote_id = (entry.get("resource") or {}).get("id")
-        if remote_id:
-            return str(remote_id)
+        resource = entry.get("resource") or {}
+        if holding is not None:
+            held = {(i.get("system"), i.get("value")) for i in resource.get("identifier") or [] if isinstance(i, dict)}
+            if holding not in held:
+                continue
+        if resource.get("id"):
+            return str(resource["id"])
     return None

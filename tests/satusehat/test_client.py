@@ -238,3 +238,16 @@ def test_a_first_connection_needs_every_field(alpha):
         "client_secret",
         "location_id",
     }
+
+
+def test_a_search_answer_counts_only_when_the_resource_carries_the_identifier_asked():
+    """A server that ignored `identifier=` would answer with other resources: none of them is taken
+    for ours (the sender would overwrite another patient's Encounter)."""
+    from satusehat.client import _first_id
+
+    system = "http://sys-ids.kemkes.go.id/encounter/10000004"
+    other = {"resource": {"id": "enc-other", "identifier": [{"system": system, "value": "another-visit"}]}}
+    ours = {"resource": {"id": "enc-ours", "identifier": [{"system": system, "value": "our-visit"}]}}
+    assert _first_id({"entry": [other]}, holding=(system, "our-visit")) is None
+    assert _first_id({"entry": [other, ours]}, holding=(system, "our-visit")) == "enc-ours"
+    assert _first_id({"entry": [{"resource": {"id": "P0001"}}]}) == "P0001"  # a NIK search: its first answer
