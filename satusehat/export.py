@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from records.models import ChartAccess, Patient, Revision, Visit
-from satusehat import fhir
+from satusehat import fhir, selectors
 from satusehat.models import Export, ExportPart, KfaCode
 from sync.models import Device
 from tenants.accounts.models import User
@@ -226,7 +226,7 @@ def _visits() -> Iterator[Visit]:
 
 def _write_fhir(files: _Files, progress: _Progress) -> None:
     refs = fhir.LocalRefs()
-    kfa = {row.drug: (row.code, row.display) for row in KfaCode.objects.all()}
+    kfa = selectors.kfa_codes()
     progress.begin(_("Patients"))
     for chunk in _chunks(Patient.objects.order_by("medical_record_number", "id").iterator(chunk_size=CHUNK)):
         for patient in chunk:

@@ -18,8 +18,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from records.models import ClinicalRecord, Diagnosis, Patient, Prescription, Visit, VitalSigns
-from satusehat import fhir
-from satusehat.models import KfaCode
+from satusehat import fhir, selectors
 
 MAX_PARAMETER_LENGTH = 200
 UUID_TEXT = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -86,11 +85,6 @@ def with_id(resource: dict, resource_id: str, record: ClinicalRecord | None = No
 
 def observation_id(vitals: VitalSigns, code: fhir.VitalCode) -> str:
     return f"{vitals.pk}-{code.loinc}"
-
-
-def _kfa_for(prescriptions: list[Prescription]) -> dict[str, tuple[str, str]]:
-    keys = {fhir.drug_key(prescription.drug) for prescription in prescriptions}
-    return {row.drug: (row.code, row.display) for row in KfaCode.objects.filter(drug__in=keys)}
 
 
 def _visits_of(patient_id: uuid.UUID | None, encounter_id: uuid.UUID | None) -> dict[str, Any]:
@@ -279,5 +273,6 @@ def read_medication(resource_id: str, refs: fhir.Refs) -> Found:
     if not found:
         raise Http404
     prescription = found[0]
-    resource = fhir.medication_resource(prescription, prescription.visit, refs, _kfa_for(found))
+    kfa = selectors.kfa_codes([prescription.drug])
+    resource = fhir.medication_resource(prescription, prescription.visit, refs, kfa)
     return Found([with_id(resource, str(prescription.pk), prescription)], [prescription.visit.patient])

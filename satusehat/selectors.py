@@ -103,6 +103,15 @@ def prescribed_drugs() -> list[Drug]:
     return sorted(drugs, key=lambda drug: (-drug.prescribed, drug.key))
 
 
+def kfa_codes(drugs: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:
+    """The clinic's KFA code and name of these drugs as written (every mapped drug when None), by
+    `drug_key`: what `fhir.visit_resources` takes."""
+    rows = KfaCode.objects.all()
+    if drugs is not None:
+        rows = rows.filter(drug__in={drug_key(drug) for drug in drugs})
+    return {row.drug: (row.code, row.display) for row in rows}
+
+
 def visit_states(visit_ids: list[uuid.UUID]) -> dict[uuid.UUID, VisitSend]:
     return {send.visit_id: send for send in VisitSend.objects.filter(visit_id__in=visit_ids)}
 

@@ -29,9 +29,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from records.models import Patient, Prescription, Visit
-from satusehat import checks, fhir
+from satusehat import checks, fhir, selectors
 from satusehat.client import Client, NotConnected, Refused, Retryable
-from satusehat.models import Connection, IhsNumber, KfaCode, Reason, RemoteResource, SendEvent, VisitSend
+from satusehat.models import Connection, IhsNumber, Reason, RemoteResource, SendEvent, VisitSend
 
 logger = logging.getLogger("satusehat.sender")
 
@@ -297,12 +297,6 @@ def _check_people(visit: Visit, client: Client) -> None:
         )
 
 
-def _kfa_map(visit: Visit) -> dict[str, tuple[str, str]]:
-    drugs = {fhir.drug_key(drug) for drug in visit.prescriptions.values_list("drug", flat=True)}
-    rows = KfaCode.objects.filter(drug__in=drugs).values_list("drug", "code", "display")
-    return {drug: (code, display) for drug, code, display in rows}
-
-
 def _order(builts: list[fhir.Built]) -> list[fhir.Built]:
     return sorted(builts, key=lambda built: SEND_ORDER.get(built.resource_type, 2))
 
@@ -414,7 +408,8 @@ def _send(visit_id: uuid.UUID) -> str:
     client = Client(conn)
     try:
         _check_people(visit, client)
-        builts = fhir.visit_resources(visit, SatusehatRefs(conn, client), kfa=_kfa_map(visit))
+        kfa = selectors.kfa_codes(p.drug for p in visit.prescriptions.all())
+        builts = fhir.visit_resources(visit, SatusehatRefs(conn, client), kfa=kfa)
         problems = checks.visit_problems(builts)
         if problems:
             return _finish_failed(visit_id, start, Reason.INVALID, "\n".join(problems))
