@@ -96,6 +96,24 @@ def test_front_desk_reads_the_state_without_drug_names(browser, live_url, satu, 
 
 
 @pytest.mark.parametrize("locale", ["id-ID", "en-US"])
+def test_the_owner_finds_satusehat_and_the_export_in_the_apps_menu_on_a_phone(browser, live_url, satu, locale):
+    """In Indonesian the bar wraps and the menu's button sits at the left edge: the opened menu must
+    still lie on the screen, every link whole."""
+    context, page = phone(browser, live_url, satu, "owner", locale=locale)
+    try:
+        page.click("#menu summary")
+        for name in ("SATUSEHAT", "Ekspor data klinik" if locale == "id-ID" else "Export clinic data"):
+            link = page.get_by_role("link", name=name)
+            expect(link).to_be_visible()
+            box = link.bounding_box()
+            assert box["x"] >= 0, f"{name} starts off the screen"
+            assert box["x"] + box["width"] <= PHONE["width"], f"{name} ends off the screen"
+        _shot(page, f"app-menu-{locale[:2]}-390")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("locale", ["id-ID", "en-US"])
 @pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390", "1280"])
 def test_the_owners_satusehat_pages_render(
     browser, live_url, satu, sent_and_failed, locale, viewport, django_db_blocker
