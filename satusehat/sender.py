@@ -190,6 +190,7 @@ def _finish_failed(visit_id: uuid.UUID, start: Start, code: str, message: str) -
     now = timezone.now()
     with transaction.atomic():
         row = VisitSend.objects.select_for_update().get(visit_id=visit_id)
+        row.attempts += 1  # a try that failed at once is a try (the failures page shows them)
         if row.wanted == start.wanted:
             row.state = VisitSend.State.FAILED
             row.failed_at = now

@@ -214,6 +214,7 @@ def test_a_visit_that_cannot_go_fails_with_what_to_do_and_nothing_is_sent(
     state = _state(alpha, made.visit.pk)
     assert (state.state, state.reason_code) == ("failed", code)
     assert words in state.reason
+    assert state.attempts == 1  # the failures page shows the try
     assert _fhir_requests(standin) == []
     with schema_context(alpha.clinic.schema_name):
         assert list(SendEvent.objects.filter(visit_id=made.visit.pk).values_list("outcome", "reason_code")) == [
