@@ -75,6 +75,9 @@ class Built:
     local_key: str  # the record's uuid; "<vitals uuid>:<LOINC>"; "<prescription uuid>:medication"; ...
     resource: dict  # JSON-ready, without "id"
     retract: bool = False  # a voided record: sent only to retract one sent before
+    # A resource the visit can be sent without (a drug waiting for its KFA code): a problem of it, or
+    # SATUSEHAT refusing it, holds back only it and what points at it.
+    optional: bool = False
 
 
 class Refs(Protocol):
@@ -89,6 +92,8 @@ class Refs(Protocol):
     def encounter(self, visit: Visit) -> dict: ...
 
     def medication(self, prescription: Prescription) -> dict: ...
+
+    def condition(self, diagnosis: Diagnosis) -> dict: ...
 
     def location(self) -> dict | None: ...
 
@@ -121,6 +126,9 @@ class LocalRefs:
 
     def medication(self, prescription: Prescription) -> dict:
         return {"reference": f"Medication/{prescription.pk}", "display": prescription.drug}
+
+    def condition(self, diagnosis: Diagnosis) -> dict:
+        return {"reference": f"Condition/{diagnosis.pk}", "display": diagnosis.title}
 
     def location(self) -> dict | None:
         if self._connection is None or not self._connection.location_id:

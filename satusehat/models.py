@@ -30,6 +30,14 @@ class Connection(models.Model):
     last_test_at = models.DateTimeField(null=True, blank=True)
     last_test_ok = models.BooleanField(null=True)
     last_test_message = models.CharField(max_length=500, blank=True)
+    last_test_texts = models.JSONField(default=dict, blank=True)  # the message in each language
+    # The clinic's hold: no visit is sent while SATUSEHAT is down (until `hold_until`) or refuses the
+    # clinic's credentials (until the owner saves or tests them again). One try at a time finds out.
+    hold_code = models.CharField(max_length=32, blank=True)  # Reason.UNAVAILABLE, Reason.CREDENTIALS
+    hold_since = models.DateTimeField(null=True, blank=True)
+    hold_until = models.DateTimeField(null=True, blank=True)
+    hold_tries = models.PositiveIntegerField(default=0)  # tries in a row that found SATUSEHAT down
+    hold_texts = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("SATUSEHAT connection")
@@ -49,7 +57,12 @@ class Reason:
     PRACTITIONER_UNKNOWN = "practitioner_unknown"
     INVALID = "invalid"
     REFUSED = "refused"
-    UNAVAILABLE = "unavailable"  # still unreachable after MAX_ATTEMPTS tries
+    UNAVAILABLE = "unavailable"  # SATUSEHAT unreachable: queued while it lasts, failed after MAX_ATTEMPTS
+    CREDENTIALS = "credentials"  # SATUSEHAT refused the clinic's client id or secret
+    NO_KFA = "no_kfa"  # sent, but a drug without its KFA code waits (its Medication and MedicationRequest)
+
+    # A queued visit with one of these waits for something outside the visit (not a failure of its own).
+    WAITING = (NOT_CONNECTED, UNAVAILABLE, CREDENTIALS)
 
     # Mended by the patient's NIK, by a practitioner's NIK (a change there queues the visits again).
     PATIENT = (NO_NIK, PATIENT_UNKNOWN)
@@ -73,6 +86,7 @@ class VisitSend(models.Model):
     # Why it failed or waits: a code (`satusehat.sender.Reason`) and the message shown to people.
     reason_code = models.CharField(max_length=32, blank=True)
     reason = models.TextField(blank=True)
+    reason_texts = models.JSONField(default=dict, blank=True)  # the reason in each language
     queued_at = models.DateTimeField()
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -94,6 +108,7 @@ class SendEvent(models.Model):
     outcome = models.CharField(max_length=12)  # sent, retry, failed
     reason_code = models.CharField(max_length=32, blank=True)
     message = models.TextField(blank=True)
+    message_texts = models.JSONField(default=dict, blank=True)  # the message in each language
 
     def __str__(self) -> str:
         return f"{self.outcome} {self.visit_id} at {self.at:%Y-%m-%d %H:%M}"

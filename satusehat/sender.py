@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from records.models import Patient, Prescription, Visit
+from records.models import Diagnosis, Patient, Prescription, Visit
 from satusehat import checks, fhir, selectors
 from satusehat.client import Client, NotConnected, Refused, Retryable
 from satusehat.models import Connection, IhsNumber, Reason, RemoteResource, SendEvent, VisitSend
@@ -93,6 +93,9 @@ class SatusehatRefs:
 
     def medication(self, prescription: Prescription) -> dict:
         return {"reference": placeholder("Medication", f"{prescription.pk}:medication"), "display": prescription.drug}
+
+    def condition(self, diagnosis: Diagnosis) -> dict:
+        return {"reference": placeholder("Condition", str(diagnosis.pk)), "display": diagnosis.title}
 
     def location(self) -> dict | None:
         if not self._conn.location_id:
