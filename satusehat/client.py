@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from satusehat import secrets
 from satusehat.fhir import SYSTEM_NIK
 from satusehat.models import Connection, IhsNumber
+from satusehat.reasons import deferred
 
 logger = logging.getLogger("satusehat.client")
 
@@ -33,7 +33,8 @@ UNKNOWN_NIK_RECHECK = datetime.timedelta(days=1)
 
 
 class SatusehatError(Exception):
-    """Something kept a call to SATUSEHAT from succeeding; `message` is for people."""
+    """Something kept a call to SATUSEHAT from succeeding; `message` is for people (a deferred text,
+    `satusehat.reasons`: it reads in the language of whoever reads it)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -47,9 +48,15 @@ class NotConnected(SatusehatError):  # noqa: N818 (the sender reads these names 
 class Retryable(SatusehatError):  # noqa: N818
     """Try again later: the network, a timeout, SATUSEHAT's own trouble (5xx) or its rate limit (429)."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status  # the HTTP status, None for the network or a timeout
+
+    @property
+    def rate_limited(self) -> bool:
+        """SATUSEHAT asked us to slow down (429): not a failure of the visit being sent."""
+        return self.status == 429
 
 
 class Refused(SatusehatError):  # noqa: N818
@@ -86,7 +93,7 @@ def outcome_message(response: requests.Response) -> str:
                 texts.append(str(text))
     if texts:
         return "; ".join(texts)[:2000]
-    return _("SATUSEHAT refused the request (HTTP %(status)s).") % {"status": response.status_code}
+    return deferred("SATUSEHAT refused the request (HTTP %(status)s).", status=response.status_code)
 
 
 class Client:
@@ -109,7 +116,7 @@ class Client:
         """The client of the clinic in use; NotConnected when it has no connection."""
         connection = Connection.objects.order_by("pk").first()
         if connection is None:
-            raise NotConnected(_("SATUSEHAT is not connected yet: the owner enters the clinic's credentials."))
+            raise NotConnected(deferred("SATUSEHAT is not connected yet: the owner enters the clinic's credentials."))
         return cls(connection)
 
     def close(self) -> None:
@@ -134,7 +141,7 @@ class Client:
         secret = secrets.decrypt(self.connection.client_secret_encrypted)
         if not secret:
             raise NotConnected(
-                _("The stored client secret can no longer be read (the encryption key changed): enter it again.")
+                deferred("The stored client secret can no longer be read (the encryption key changed): enter it again.")
             )
         url = f"{self.auth_url}/accesstoken"
         try:
@@ -146,28 +153,28 @@ class Client:
             )
         except requests.Timeout:
             self._log("POST", url, "timeout")
-            raise Retryable(_("SATUSEHAT did not answer in time (sign-in).")) from None
+            raise Retryable(deferred("SATUSEHAT did not answer in time (sign-in).")) from None
         except requests.RequestException as exc:
             self._log("POST", url, type(exc).__name__)
             raise Retryable(
-                _("SATUSEHAT could not be reached (sign-in): %(error)s.") % {"error": type(exc).__name__}
+                deferred("SATUSEHAT could not be reached (sign-in): %(error)s.", error=type(exc).__name__)
             ) from None
         self._log("POST", url, response.status_code)
         if response.status_code in (400, 401, 403):
             raise NotConnected(
-                _(
+                deferred(
                     "SATUSEHAT refused the client ID or client secret (%(environment)s). Check both in the "
-                    "SATUSEHAT portal and enter them again."
+                    "SATUSEHAT portal and enter them again.",
+                    environment=Connection.Environment(self.connection.environment).label,
                 )
-                % {"environment": self.connection.get_environment_display()}
             )
-        self._raise_for_trouble(response, _("sign-in"))
+        self._raise_for_trouble(response, deferred("sign-in"))
         try:
             body = response.json()
             token = str(body["access_token"])
             seconds = int(float(body.get("expires_in") or 0))
         except (ValueError, KeyError, TypeError):
-            raise Retryable(_("SATUSEHAT's sign-in answer could not be read.")) from None
+            raise Retryable(deferred("SATUSEHAT's sign-in answer could not be read.")) from None
         expires_at = timezone.now() + datetime.timedelta(seconds=seconds)
         Connection.objects.filter(pk=self.connection.pk).update(
             token_encrypted=secrets.encrypt(token), token_expires_at=expires_at
@@ -209,7 +216,7 @@ class Client:
         created = self._call("POST", f"/{resource_type}", json=resource)
         remote_id = created.get("id") if isinstance(created, dict) else None
         if not remote_id:
-            raise Retryable(_("SATUSEHAT's answer to a new %(type)s had no id.") % {"type": resource_type})
+            raise Retryable(deferred("SATUSEHAT's answer to a new %(type)s had no id.", type=resource_type))
         return str(remote_id)
 
     def update(self, resource_type: str, remote_id: str, resource: dict) -> None:
@@ -225,14 +232,14 @@ class Client:
             response = self._request(method, path, self.token(renew=True), **kwargs)
             if response.status_code == 401:
                 # The credentials work (a token was just issued): SATUSEHAT's sign-in is out of step.
-                raise Retryable(_("SATUSEHAT refused the clinic's access token right after issuing it."))
+                raise Retryable(deferred("SATUSEHAT refused the clinic's access token right after issuing it."))
         self._raise_for_trouble(response, path)
         if 400 <= response.status_code < 500:
             raise Refused(outcome_message(response), response.status_code)
         try:
             return response.json()
         except ValueError:
-            raise Retryable(_("SATUSEHAT's answer could not be read (%(path)s).") % {"path": path}) from None
+            raise Retryable(deferred("SATUSEHAT's answer could not be read (%(path)s).", path=path)) from None
 
     def _request(self, method: str, path: str, token: str, **kwargs: Any) -> requests.Response:
         url = f"{self.fhir_url}{path}"
@@ -242,13 +249,17 @@ class Client:
         except requests.Timeout:
             self._log(method, url, "timeout")
             raise Retryable(
-                _("SATUSEHAT did not answer in time (%(method)s %(path)s).") % {"method": method, "path": path}
+                deferred("SATUSEHAT did not answer in time (%(method)s %(path)s).", method=method, path=path)
             ) from None
         except requests.RequestException as exc:
             self._log(method, url, type(exc).__name__)
             raise Retryable(
-                _("SATUSEHAT could not be reached (%(method)s %(path)s): %(error)s.")
-                % {"method": method, "path": path, "error": type(exc).__name__}
+                deferred(
+                    "SATUSEHAT could not be reached (%(method)s %(path)s): %(error)s.",
+                    method=method,
+                    path=path,
+                    error=type(exc).__name__,
+                )
             ) from None
         self._log(method, url, response.status_code)
         return response
@@ -256,12 +267,18 @@ class Client:
     def _raise_for_trouble(self, response: requests.Response, what: str) -> None:
         """429 and 5xx: try again later (after Retry-After when given)."""
         if response.status_code == 429:
-            raise Retryable(_("SATUSEHAT asked to slow down (%(what)s).") % {"what": what}, _retry_after(response))
+            raise Retryable(
+                deferred("SATUSEHAT asked to slow down (%(what)s).", what=what), _retry_after(response), 429
+            )
         if response.status_code >= 500:
             raise Retryable(
-                _("SATUSEHAT had trouble answering (HTTP %(status)s, %(what)s).")
-                % {"status": response.status_code, "what": what},
+                deferred(
+                    "SATUSEHAT had trouble answering (HTTP %(status)s, %(what)s).",
+                    status=response.status_code,
+                    what=what,
+                ),
                 _retry_after(response),
+                response.status_code,
             )
 
     @staticmethod

@@ -1,8 +1,8 @@
 """The clinic's SATUSEHAT connection: storing its credentials, and testing them by signing in.
 
 The client secret is encrypted before it is stored and never given back; saving the form with the
-secret left empty keeps the stored one. Connecting (or changing the credentials) queues again the
-visits that waited for a connection.
+secret left empty keeps the stored one. Connecting, changing the credentials or a test that signs in
+ends a hold for refused credentials, and gives the waiting visits their tasks.
 """
 
 from django.core.exceptions import ValidationError
@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from satusehat import secrets
 from satusehat.client import Client, NotConnected, Retryable
 from satusehat.models import Connection, IhsNumber, Reason, RemoteResource, VisitSend
-from satusehat.outbox import queue_failed
+from satusehat.outbox import wait_over, wake_waiting
+from satusehat.reasons import deferred, in_every_language
 
 
 def connection() -> Connection | None:
@@ -92,14 +93,19 @@ def save_connection(
 
         VisitSend.objects.update(sent=0)
         queue_visits(list(VisitSend.objects.values_list("visit_id", flat=True)))
+    if credentials_changed or moved:
+        # Whatever held the clinic (refused credentials) is asked again with what was just entered.
+        row.hold_code, row.hold_since, row.hold_until, row.hold_tries, row.hold_texts = "", None, None, 0, {}
     if credentials_changed:
         row.token_encrypted = ""
         row.token_expires_at = None
         row.last_test_at = None
         row.last_test_ok = None
         row.last_test_message = ""
+        row.last_test_texts = {}
     row.save()
-    queue_failed((Reason.NOT_CONNECTED,))
+    wait_over()
+    wake_waiting()
     return row
 
 
@@ -108,27 +114,35 @@ def test_connection() -> tuple[bool, str]:
     outcome is kept on the connection (shown on the settings page)."""
     row = connection()
     if row is None:
-        return False, _("SATUSEHAT is not connected yet: enter the clinic's credentials first.")
+        return False, str(deferred("SATUSEHAT is not connected yet: enter the clinic's credentials first."))
     client = Client(row)
+    message: object
     try:
         client.token(renew=True)
         ok = True
-        message = _("Connected to SATUSEHAT (%(environment)s): sign-in works.") % {
-            "environment": row.get_environment_display()
-        }
+        message = deferred(
+            "Connected to SATUSEHAT (%(environment)s): sign-in works.",
+            environment=Connection.Environment(row.environment).label,
+        )
     except NotConnected as exc:
         ok, message = False, exc.message
     except Retryable as exc:
         ok = False
-        message = _("%(problem)s Check the server's internet connection and try again in a moment.") % {
-            "problem": exc.message
-        }
+        message = deferred(
+            "%(problem)s Check the server's internet connection and try again in a moment.", problem=exc.message
+        )
     finally:
         client.close()
-    Connection.objects.filter(pk=row.pk).update(
-        last_test_at=timezone.now(), last_test_ok=ok, last_test_message=message[:500]
-    )
-    return ok, message
+    changes = {"last_test_at": timezone.now(), "last_test_ok": ok, "last_test_message": str(message)[:500]}
+    changes["last_test_texts"] = {code: text[:500] for code, text in in_every_language(message).items()}
+    if ok and row.hold_code == Reason.CREDENTIALS:
+        # The owner mended the credentials at SATUSEHAT's end: the visits waiting for them go.
+        changes.update(hold_code="", hold_since=None, hold_until=None, hold_texts={})
+    Connection.objects.filter(pk=row.pk).update(**changes)
+    if ok:
+        wait_over()
+        wake_waiting()
+    return ok, str(message)
 
 
 # Not a test function for pytest, which collects `test_*` names imported into test modules.

@@ -388,6 +388,30 @@ def _manifest(now: datetime.datetime, counts: dict[str, int]) -> dict[str, Any]:
     }
 
 
+def _export_lock_key(export_id: uuid.UUID) -> int:
+    digest = hashlib.blake2b(f"export:{connection.schema_name}:{export_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def build_export_once(export_id: uuid.UUID) -> str:
+    """The task's entry: build the export unless another worker is building it (a task taken back
+    after its lease while its first worker still runs: a PostgreSQL session lock, so a killed worker's
+    ends with it) or it is already built; what happened."""
+    key = _export_lock_key(export_id)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        if not cursor.fetchone()[0]:
+            return "busy"
+    try:
+        if Export.objects.filter(pk=export_id, state=Export.State.DONE).exists():
+            return "built already"
+        build_export(export_id)
+        return "built"
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
 def build_export(export_id: uuid.UUID, report: Callable[[int, str], None] | None = None) -> Export:
     """Make the export's zip in the current clinic's schema and keep it in the database; `report(percent,
     step)` is told as it goes (the management command prints it). On failure the row says so and the

@@ -1,13 +1,14 @@
 """The clinical record as FHIR R4 resources, the way SATUSEHAT takes an outpatient visit.
 
-`visit_resources` maps one visit to its Encounter, a Condition per diagnosis, an Observation per vital
-sign measured, a Medication and a MedicationRequest per prescription, and an AllergyIntolerance when
-the patient has known allergies. How resources point at each other is the caller's: `LocalRefs` gives
-our own ids (the read API, the export); the sender gives SATUSEHAT's. Nothing here queries SATUSEHAT
-or writes anything. Times are in UTC ("+00:00"), as SATUSEHAT asks.
+`visit_resources` maps one visit to its Encounter (listing its diagnoses), a Condition per diagnosis, an
+Observation per vital sign measured, a Medication and a MedicationRequest per prescription, and an
+AllergyIntolerance when the patient has known allergies. How resources point at each other is the
+caller's: `LocalRefs` gives our own ids (the read API, the export); the sender gives SATUSEHAT's.
+Nothing here queries SATUSEHAT or writes anything. Times are in UTC ("+00:00"), as SATUSEHAT asks.
 
 A voided record is still mapped, with FHIR's status entered-in-error and `retract=True`: the sender
-sends it only to retract a resource sent before.
+sends it only to retract a resource sent before. A resource SATUSEHAT cannot take yet (a drug without
+its KFA code; allergies written as free text) is `optional`: it waits alone, the rest of the visit goes.
 """
 
 import datetime
@@ -40,6 +41,14 @@ _OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-categ
 _MEDREQ_CATEGORY = "http://terminology.hl7.org/CodeSystem/medicationrequest-category"
 _ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
 _ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+_DIAGNOSIS_ROLE = "http://terminology.hl7.org/CodeSystem/diagnosis-role"
+# SATUSEHAT's Medication profile and its required MedicationType extension (non-compound, compound
+# "d.t.d." or not): https://satusehat.kemkes.go.id/platform/docs/id/fhir/resources/medication/
+# ("*Medication.extension:medicationType"). The page's example spells the code system with https;
+# published integrations use http, as the same page does for medication-form.
+PROFILE_MEDICATION = "https://fhir.kemkes.go.id/r4/StructureDefinition/Medication"
+EXTENSION_MEDICATION_TYPE = "https://fhir.kemkes.go.id/r4/StructureDefinition/MedicationType"
+SYSTEM_MEDICATION_TYPE = "http://terminology.kemkes.go.id/CodeSystem/medication-type"
 
 ENTERED_IN_ERROR = "entered-in-error"
 
@@ -78,6 +87,8 @@ class Built:
     # A resource the visit can be sent without (a drug waiting for its KFA code): a problem of it, or
     # SATUSEHAT refusing it, holds back only it and what points at it.
     optional: bool = False
+    # The identifier (system, value) by which SATUSEHAT finds this one resource again (unique to it).
+    lookup: tuple[str, str] | None = None
 
 
 class Refs(Protocol):
@@ -180,6 +191,17 @@ def _identifier(kind: str, organization_id: str, value: str) -> list[dict]:
     return [{"system": identifier_system(kind, organization_id), "value": value}]
 
 
+def has_kfa_code(medication: dict) -> bool:
+    """Whether a Medication names its drug by a KFA code (SATUSEHAT takes no other)."""
+    codings = (medication.get("code") or {}).get("coding") or []
+    return any(coding.get("system") == SYSTEM_KFA and coding.get("code") for coding in codings)
+
+
+def is_coded(resource: dict) -> bool:
+    """Whether a resource's `code` holds a coding, not only text."""
+    return bool((resource.get("code") or {}).get("coding"))
+
+
 # --- the encounter's times -------------------------------------------------------------------------
 
 
@@ -212,6 +234,15 @@ def status_times(visit: Visit) -> StatusTimes:
 
 
 # --- the resources ---------------------------------------------------------------------------------
+
+
+def ranked_diagnoses(visit: Visit) -> list[Diagnosis]:
+    """The diagnoses the visit stands by, ranked: the primary first, then in the order written. None
+    for a voided visit (its Conditions are entered-in-error with it)."""
+    if visit.is_voided:
+        return []
+    standing = [diagnosis for diagnosis in visit.diagnoses.all() if not diagnosis.is_voided]
+    return sorted(standing, key=lambda d: (d.kind != Diagnosis.Kind.PRIMARY, d.created_at, str(d.pk)))
 
 
 def encounter_resource(visit: Visit, refs: Refs, times: StatusTimes | None = None) -> dict:
@@ -250,6 +281,16 @@ def encounter_resource(visit: Visit, refs: Refs, times: StatusTimes | None = Non
             }
         ]
     resource["period"] = period
+    diagnoses = ranked_diagnoses(visit)
+    if diagnoses:
+        resource["diagnosis"] = [
+            {
+                "condition": refs.condition(diagnosis),
+                "use": _concept(_DIAGNOSIS_ROLE, "DD", "Discharge diagnosis"),
+                "rank": rank,
+            }
+            for rank, diagnosis in enumerate(diagnoses, start=1)
+        ]
     location = refs.location()
     if location is not None:
         resource["location"] = [{"location": location}]
@@ -317,6 +358,14 @@ def medication_resource(
     code["text"] = prescription.drug
     return {
         "resourceType": "Medication",
+        "meta": {"profile": [PROFILE_MEDICATION]},
+        "extension": [
+            {
+                "url": EXTENSION_MEDICATION_TYPE,
+                # A prescription names one drug as made: never a compound (racikan).
+                "valueCodeableConcept": _concept(SYSTEM_MEDICATION_TYPE, "NC", "Non-compound"),
+            }
+        ],
         "identifier": _identifier("medication", refs.organization_id, str(prescription.pk)),
         "code": code,
         "status": ENTERED_IN_ERROR if voided else "active",
@@ -334,7 +383,12 @@ def medication_request_resource(prescription: Prescription, visit: Visit, refs: 
     voided = prescription.is_voided or visit.is_voided
     resource: dict[str, Any] = {
         "resourceType": "MedicationRequest",
-        "identifier": _identifier("medicationrequest", refs.organization_id, str(prescription.pk)),
+        # As SATUSEHAT numbers prescriptions: the prescription (one per visit: the visit's id) and this
+        # line of it. The line's comes first: it alone finds this resource again.
+        "identifier": [
+            {"system": identifier_system("prescription-item", refs.organization_id), "value": str(prescription.pk)},
+            {"system": identifier_system("prescription", refs.organization_id), "value": str(visit.pk)},
+        ],
         "status": ENTERED_IN_ERROR if voided else "active",
         "intent": "order",
         "category": [_concept(_MEDREQ_CATEGORY, "outpatient", "Outpatient")],
@@ -358,7 +412,8 @@ def medication_request_resource(prescription: Prescription, visit: Visit, refs: 
 
 
 def allergy_resource(patient: Patient, visit: Visit, refs: Refs) -> dict:
-    """The patient's known allergies as written (free text: unconfirmed, no code to give)."""
+    """The patient's known allergies as written (free text: unconfirmed, no code or category to give;
+    SATUSEHAT takes coded allergies only, so the visit's Built is optional)."""
     resource: dict[str, Any] = {
         "resourceType": "AllergyIntolerance",
         "identifier": _identifier("allergy", refs.organization_id, str(patient.pk)),
@@ -384,60 +439,69 @@ def visit_parts() -> list[Prefetch]:
     ]
 
 
+# The identifier kind that finds each resource again at SATUSEHAT (`Built.lookup`).
+LOOKUP_KINDS = {
+    "Encounter": "encounter",
+    "Condition": "condition",
+    "Observation": "observation",
+    "Medication": "medication",
+    "MedicationRequest": "prescription-item",
+    "AllergyIntolerance": "allergy",
+}
+
+
+def lookup_identifier(resource: dict, organization_id: str) -> tuple[str, str] | None:
+    """The (system, value) of the identifier that finds this resource again (see `LOOKUP_KINDS`)."""
+    kind = LOOKUP_KINDS.get(resource.get("resourceType", ""))
+    if kind is None:
+        return None
+    system = identifier_system(kind, organization_id)
+    for identifier in resource.get("identifier") or []:
+        if identifier.get("system") == system and identifier.get("value"):
+            return system, identifier["value"]
+    return None
+
+
 def visit_resources(visit: Visit, refs: Refs, *, kfa: dict[str, tuple[str, str]] | None = None) -> list[Built]:
     """Everything SATUSEHAT takes of one visit, Encounter first (the others refer to it). Query the
     visit with `visit_parts()` prefetched, or its parts are read one query each."""
     patient = visit.patient
-    built = [Built("Encounter", str(visit.pk), encounter_resource(visit, refs), retract=visit.is_voided)]
+    built: list[Built] = []
+
+    def add(resource_type: str, local_key: str, resource: dict, retract: bool, optional: bool = False) -> None:
+        lookup = lookup_identifier(resource, refs.organization_id)
+        built.append(Built(resource_type, local_key, resource, retract=retract, optional=optional, lookup=lookup))
+
+    add("Encounter", str(visit.pk), encounter_resource(visit, refs), visit.is_voided)
     for diagnosis in visit.diagnoses.all():
-        built.append(
-            Built(
-                "Condition",
-                str(diagnosis.pk),
-                condition_resource(diagnosis, visit, refs),
-                retract=diagnosis.is_voided or visit.is_voided,
-            )
+        add(
+            "Condition",
+            str(diagnosis.pk),
+            condition_resource(diagnosis, visit, refs),
+            diagnosis.is_voided or visit.is_voided,
         )
     for vitals in visit.vital_signs.all():
         for code in VITALS:
             resource = observation_resource(vitals, code, visit, refs)
             if resource is not None:
-                built.append(
-                    Built(
-                        "Observation",
-                        f"{vitals.pk}:{code.loinc}",
-                        resource,
-                        retract=vitals.is_voided or visit.is_voided,
-                    )
-                )
+                add("Observation", f"{vitals.pk}:{code.loinc}", resource, vitals.is_voided or visit.is_voided)
     for prescription in visit.prescriptions.all():
         retract = prescription.is_voided or visit.is_voided
-        built.append(
-            Built(
-                "Medication",
-                f"{prescription.pk}:medication",
-                medication_resource(prescription, visit, refs, kfa),
-                retract=retract,
-            )
-        )
-        built.append(
-            Built(
-                "MedicationRequest",
-                str(prescription.pk),
-                medication_request_resource(prescription, visit, refs),
-                retract=retract,
-            )
+        medication = medication_resource(prescription, visit, refs, kfa)
+        # A drug without its KFA code waits alone, and the request naming it with it.
+        waits = not has_kfa_code(medication)
+        add("Medication", f"{prescription.pk}:medication", medication, retract, optional=waits)
+        add(
+            "MedicationRequest",
+            str(prescription.pk),
+            medication_request_resource(prescription, visit, refs),
+            retract,
+            optional=waits,
         )
     # Allergies belong to the patient; a voided visit does not carry them (a voided patient retracts them).
     if patient.allergies.strip() and (not visit.is_voided or patient.is_voided):
-        built.append(
-            Built(
-                "AllergyIntolerance",
-                f"{patient.pk}:allergy",
-                allergy_resource(patient, visit, refs),
-                retract=patient.is_voided,
-            )
-        )
+        allergy = allergy_resource(patient, visit, refs)
+        add("AllergyIntolerance", f"{patient.pk}:allergy", allergy, patient.is_voided, optional=not is_coded(allergy))
     return built
 
 

@@ -1,10 +1,14 @@
 """FHIR R4 read API for the clinic's own staff: GET /api/fhir/<Type>/<id> and /api/fhir/<Type>?<search>.
 
-Thin views over `satusehat.fhir_read`. Replies are `application/fhir+json` whatever the client asks; a
-refusal is an OperationOutcome (400 a bad id or parameter, 403 not signed in or a role that may not read
-it, 404 nothing of that id at this clinic). Patient and Encounter are read by all staff (an Encounter
-holds no clinical notes); Condition, Observation, MedicationRequest and Medication by doctors, nurses
-and owners, and each such read is logged as a chart opening, like the chart itself.
+Thin views over `satusehat.fhir_read`. Replies are `application/fhir+json` whatever the Accept header
+says; `_format` may ask for JSON (`json`, `application/json`, `application/fhir+json`), anything else is
+406. A search answers a searchset Bundle of at most `_count` entries (default and most: `MAX_COUNT`),
+`total` counting every match, with `next` and `previous` links (`_offset`). A refusal is an
+OperationOutcome (400 a bad id or parameter, 403 not signed in or a role that may not read it, 404
+nothing of that id at this clinic, 406 a format other than JSON). Patient and Encounter are read by all
+staff (an Encounter holds no clinical notes: its diagnoses are bare references, and only for those who
+may read diagnoses); Condition, Observation, MedicationRequest and Medication by doctors, nurses and
+owners, and each such read is logged as a chart opening, like the chart itself.
 """
 
 from typing import Any
@@ -25,10 +29,16 @@ from rest_framework.views import APIView
 from config.api_errors import exception_handler as platform_exception_handler
 from config.openapi import ForbiddenOutput
 from records import access, services
-from records.api import DEVICE_HEADER, actor_for
+from records.api import DEVICE_HEADER, Pagination, actor_for
 from satusehat import fhir, fhir_read
 
 FHIR_JSON = "application/fhir+json"
+# What `_format` may ask for (FHIR's short form and both JSON media types): the replies are JSON only.
+JSON_FORMATS = frozenset({"json", "application/json", "application/fhir+json"})
+# A search page's size, at most: as the record API's pages.
+MAX_COUNT = Pagination.max_page_size
+# Parameters of every search, beside its own: how the result is given.
+RESULT_PARAMETERS = ("_format", "_count", "_offset")
 
 
 class FhirJsonRenderer(JSONRenderer):
@@ -37,7 +47,8 @@ class FhirJsonRenderer(JSONRenderer):
 
 
 class AlwaysFhirJson(BaseContentNegotiation):
-    """FHIR JSON for every client (an Accept of XML or `?format=` changes nothing): no 406 to handle."""
+    """FHIR JSON for every client (an Accept of XML or `?format=` changes nothing; `_format` is checked
+    by the views)."""
 
     def select_parser(self, request: Request, parsers: list) -> Any:
         return parsers[0] if parsers else None
@@ -48,7 +59,14 @@ class AlwaysFhirJson(BaseContentNegotiation):
 
 # --- OperationOutcome --------------------------------------------------------------------------------
 
-_ISSUE_CODES = {400: "invalid", 403: "forbidden", 404: "not-found", 405: "not-supported", 429: "throttled"}
+_ISSUE_CODES = {
+    400: "invalid",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    406: "not-supported",
+    429: "throttled",
+}
 
 
 def operation_outcome(message: str, status_code: int, issue_code: str | None = None) -> dict:
@@ -127,6 +145,7 @@ def _replies() -> dict:
         # Refused before the view (a suspended clinic, two-factor authentication to set up): the platform's.
         (403, "application/json"): ForbiddenOutput,
         (404, FHIR_JSON): outcome,
+        (406, FHIR_JSON): outcome,
     }
 
 
@@ -135,6 +154,21 @@ def _reference_parameter(name: str, resource_type: str) -> OpenApiParameter:
         name, str, description=f"The {resource_type.lower()}'s UUID, or {resource_type}/<UUID>.", required=False
     )
 
+
+FORMAT = OpenApiParameter(
+    "_format",
+    str,
+    required=False,
+    enum=sorted(JSON_FORMATS),
+    description="JSON only (the default); any other format is refused with 406.",
+)
+COUNT = OpenApiParameter(
+    "_count", int, required=False, description=f"Entries per page, 1 to {MAX_COUNT} (the default; more is capped)."
+)
+OFFSET = OpenApiParameter(
+    "_offset", int, required=False, description="Matches to skip (the Bundle's next and previous links give it)."
+)
+SEARCH_RESULT = [FORMAT, COUNT, OFFSET]
 
 PATIENT = _reference_parameter("patient", "Patient")
 ENCOUNTER = _reference_parameter("encounter", "Encounter")
@@ -161,13 +195,48 @@ class FhirApi(APIView):
         return fhir_exception_handler
 
     def actor(self, request: Request) -> services.Actor:
+        """The caller, who may read this kind of record, asking for a format we give."""
         actor = actor_for(request)
         access.check_can_read(request.user, self.entity)
+        self.check_format(request)
         return actor
 
+    def check_format(self, request: Request) -> None:
+        """`_format`, when given, asks for JSON (a "+" left unescaped in the query reads as a space)."""
+        values = request.query_params.getlist("_format")
+        if len(values) > 1:
+            raise DjangoValidationError({"_format": [_("Give this parameter once.")]})
+        if values and values[0].split(";")[0].strip().lower().replace(" ", "+") not in JSON_FORMATS:
+            raise exceptions.NotAcceptable(
+                _("Only JSON is served here: use _format=json or _format=application/fhir+json, or leave it out.")
+            )
+
+    def whole_number(self, request: Request, name: str, minimum: int, default: int) -> int:
+        values = request.query_params.getlist(name)
+        if not values:
+            return default
+        if len(values) > 1:
+            raise DjangoValidationError({name: [_("Give this parameter once.")]})
+        text = values[0].strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) >= minimum):
+            message = (
+                _("Give a whole number of 1 or more (a page holds at most %(max)d).") % {"max": MAX_COUNT}
+                if minimum
+                else _("Give a whole number of 0 or more.")
+            )
+            raise DjangoValidationError({name: [message]})
+        return int(text)
+
+    def page(self, request: Request) -> tuple[int, int]:
+        """The page asked for: how many matches to skip, and how many to give (at most `MAX_COUNT`)."""
+        count = min(self.whole_number(request, "_count", 1, MAX_COUNT), MAX_COUNT)
+        return self.whole_number(request, "_offset", 0, 0), count
+
     def search_parameters(self, request: Request) -> dict[str, str | None]:
-        """The search's parameters, each given at most once; any other is refused."""
-        unknown = sorted(set(request.query_params) - set(self.parameters))
+        """The search's parameters, each given at most once, and the page asked for; any other
+        parameter is refused."""
+        self.page(request)
+        unknown = sorted(set(request.query_params) - set(self.parameters) - set(RESULT_PARAMETERS))
         if unknown:
             name = unknown[0] if len(unknown[0]) <= fhir_read.MAX_PARAMETER_LENGTH else unknown[0][:40] + "…"
             raise DjangoValidationError(
@@ -189,30 +258,48 @@ class FhirApi(APIView):
     def refs(self, request: Request) -> fhir.LocalRefs:
         return fhir.LocalRefs(getattr(request, "tenant", None))
 
+    def page_url(self, request: Request, offset: int, count: int) -> str:
+        query = request.query_params.copy()
+        query["_offset"] = str(offset)
+        query["_count"] = str(count)
+        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
     def bundle(self, request: Request, resources: list[dict]) -> Response:
+        """One page of the matches as a searchset Bundle: `total` counts them all, the links page on."""
+        offset, count = self.page(request)
         entries = [
             {
                 "fullUrl": request.build_absolute_uri(f"/api/fhir/{resource['resourceType']}/{resource['id']}"),
                 "resource": resource,
                 "search": {"mode": "match"},
             }
-            for resource in resources
+            for resource in resources[offset : offset + count]
         ]
+        links = [{"relation": "self", "url": request.build_absolute_uri()}]
+        if offset + count < len(resources):
+            links.append({"relation": "next", "url": self.page_url(request, offset + count, count)})
+        if offset > 0:
+            links.append({"relation": "previous", "url": self.page_url(request, max(offset - count, 0), count)})
         body = {
             "resourceType": "Bundle",
             "type": "searchset",
-            "total": len(entries),
-            "link": [{"relation": "self", "url": request.build_absolute_uri()}],
+            "total": len(resources),
+            "link": links,
             "entry": entries,
         }
         return Response(body, status=status.HTTP_200_OK)
+
+    def encounters(self, request: Request, encounters: list[dict]) -> list[dict]:
+        """The Encounters as this caller's role may see them (`fhir_read.encounter_for_reader`)."""
+        may_read = access.can_read(request.user, "diagnosis")
+        return [fhir_read.encounter_for_reader(encounter, may_read) for encounter in encounters]
 
 
 class PatientReadApi(FhirApi):
     @extend_schema(
         operation_id="fhir_patient_read",
         summary="A patient as a FHIR Patient",
-        parameters=[RESOURCE_ID, DEVICE_HEADER],
+        parameters=[RESOURCE_ID, FORMAT, DEVICE_HEADER],
         responses=_replies(),
         tags=["fhir"],
     )
@@ -227,7 +314,7 @@ class PatientSearchApi(FhirApi):
     @extend_schema(
         operation_id="fhir_patient_search",
         summary="Find patients by NIK or medical record number (a FHIR searchset Bundle)",
-        parameters=[IDENTIFIER, DEVICE_HEADER],
+        parameters=[IDENTIFIER, *SEARCH_RESULT, DEVICE_HEADER],
         responses=_replies(),
         tags=["fhir"],
     )
@@ -245,13 +332,14 @@ class EncounterReadApi(FhirApi):
     @extend_schema(
         operation_id="fhir_encounter_read",
         summary="A visit as a FHIR Encounter (no clinical notes)",
-        parameters=[RESOURCE_ID, DEVICE_HEADER],
+        parameters=[RESOURCE_ID, FORMAT, DEVICE_HEADER],
         responses=_replies(),
         tags=["fhir"],
     )
     def get(self, request: Request, resource_id: str) -> Response:
         self.actor(request)
-        return Response(fhir_read.read_encounter(resource_id, self.refs(request)))
+        (encounter,) = self.encounters(request, [fhir_read.read_encounter(resource_id, self.refs(request))])
+        return Response(encounter)
 
 
 class EncounterSearchApi(FhirApi):
@@ -261,7 +349,7 @@ class EncounterSearchApi(FhirApi):
     @extend_schema(
         operation_id="fhir_encounter_search",
         summary="A patient's visits as FHIR Encounters (a searchset Bundle)",
-        parameters=[PATIENT, DEVICE_HEADER],
+        parameters=[PATIENT, *SEARCH_RESULT, DEVICE_HEADER],
         responses=_replies(),
         tags=["fhir"],
     )
@@ -270,7 +358,8 @@ class EncounterSearchApi(FhirApi):
         patient = self.search_parameters(request)["patient"]
         if patient is None:
             raise DjangoValidationError({"patient": [_("Search by patient.")]})
-        return self.bundle(request, fhir_read.search_encounters(patient, self.refs(request)))
+        found = fhir_read.search_encounters(patient, self.refs(request))
+        return self.bundle(request, self.encounters(request, found))
 
 
 def clinical_views(resource_type: str, entity: str, read: Any, search: Any | None) -> list[type[FhirApi]]:
@@ -280,7 +369,7 @@ def clinical_views(resource_type: str, entity: str, read: Any, search: Any | Non
         @extend_schema(
             operation_id=f"fhir_{resource_type.lower()}_read",
             summary=f"One FHIR {resource_type} (doctors, nurses and owners; logged as a chart opening)",
-            parameters=[RESOURCE_ID, DEVICE_HEADER],
+            parameters=[RESOURCE_ID, FORMAT, DEVICE_HEADER],
             responses=_replies(),
             tags=["fhir"],
         )
@@ -302,7 +391,7 @@ def clinical_views(resource_type: str, entity: str, read: Any, search: Any | Non
         @extend_schema(
             operation_id=f"fhir_{resource_type.lower()}_search",
             summary=f"A patient's or a visit's FHIR {resource_type} resources (logged as a chart opening)",
-            parameters=[PATIENT, ENCOUNTER, DEVICE_HEADER],
+            parameters=[PATIENT, ENCOUNTER, *SEARCH_RESULT, DEVICE_HEADER],
             responses=_replies(),
             tags=["fhir"],
         )

@@ -4,7 +4,8 @@ Ids: Patient, Encounter (a visit), Condition (a diagnosis), MedicationRequest an
 prescription) are the record's UUID; an Observation is one vital sign of a vital-signs record,
 "<vitals uuid>-<LOINC>" (FHIR ids take no ":"; "<vitals uuid>:<LOINC>", the sender's local key, is read
 too). Voided records are returned as FHIR has it, entered-in-error, never hidden. Role checks and the
-chart-access log are the views'; a bad id or parameter is a ValidationError, an unknown one Http404.
+chart-access log are the views' (`encounter_for_reader` shapes an Encounter for a role); a bad id or
+parameter is a ValidationError, an unknown one Http404.
 """
 
 import re
@@ -75,11 +76,29 @@ def parse_observation_id(value: str) -> tuple[uuid.UUID, fhir.VitalCode]:
 
 
 def with_id(resource: dict, resource_id: str, record: ClinicalRecord | None = None) -> dict:
-    """The resource with its id (and version, when it comes from one record), resourceType first."""
+    """The resource with its id (and version, when it comes from one record, beside the profile it
+    claims), resourceType first."""
     shaped: dict[str, Any] = {"resourceType": resource["resourceType"], "id": resource_id}
+    meta = dict(resource.get("meta") or {})
     if record is not None:
-        shaped["meta"] = {"versionId": str(record.version), "lastUpdated": fhir.fhir_time(record.updated_at)}
-    shaped.update({key: value for key, value in resource.items() if key not in ("resourceType", "id")})
+        meta.update(versionId=str(record.version), lastUpdated=fhir.fhir_time(record.updated_at))
+    if meta:
+        shaped["meta"] = meta
+    shaped.update({key: value for key, value in resource.items() if key not in ("resourceType", "id", "meta")})
+    return shaped
+
+
+def encounter_for_reader(encounter: dict, may_read_diagnoses: bool) -> dict:
+    """An Encounter as a reader sees it: the diagnoses it lists are bare references (their names are read,
+    and logged as a chart opening, as Conditions), and none at all for a role that may not read
+    diagnoses. So an Encounter holds no clinical content."""
+    if "diagnosis" not in encounter:
+        return encounter
+    shaped = {key: value for key, value in encounter.items() if key != "diagnosis"}
+    if may_read_diagnoses:
+        shaped["diagnosis"] = [
+            {**entry, "condition": {"reference": entry["condition"]["reference"]}} for entry in encounter["diagnosis"]
+        ]
     return shaped
 
 
@@ -161,8 +180,12 @@ def _encounters(visits: QuerySet[Visit], refs: fhir.Refs) -> list[dict]:
     return [with_id(fhir.encounter_resource(visit, refs), str(visit.pk), visit) for visit in visits]
 
 
+def _visits() -> QuerySet[Visit]:
+    return Visit.objects.select_related("patient", "practitioner").prefetch_related("diagnoses")
+
+
 def read_encounter(resource_id: str, refs: fhir.Refs) -> dict:
-    visits = Visit.objects.select_related("patient", "practitioner").filter(pk=parse_id(resource_id))
+    visits = _visits().filter(pk=parse_id(resource_id))
     found = _encounters(visits, refs)
     if not found:
         raise Http404
@@ -171,12 +194,7 @@ def read_encounter(resource_id: str, refs: fhir.Refs) -> dict:
 
 def search_encounters(patient: str, refs: fhir.Refs) -> list[dict]:
     patient_id = parse_reference(patient, "Patient", "patient")
-    visits = (
-        Visit.objects.select_related("patient", "practitioner")
-        .filter(patient_id=patient_id)
-        .order_by("-started_at", "id")
-    )
-    return _encounters(visits, refs)
+    return _encounters(_visits().filter(patient_id=patient_id).order_by("-started_at", "id"), refs)
 
 
 # --- Condition ----------------------------------------------------------------------------------------

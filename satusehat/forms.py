@@ -1,5 +1,5 @@
-"""The owner's SATUSEHAT forms: the connection (the client secret is never filled back) and a drug's
-KFA code."""
+"""The owner's SATUSEHAT forms: the connection (the client secret is never filled back; each field says
+where the SATUSEHAT portal shows it) and a drug's KFA code."""
 
 import re
 
@@ -13,17 +13,33 @@ _KFA_CODE = re.compile(r"^\d{8,20}$")
 
 
 class ConnectionForm(forms.Form):
+    """Each field says in plain words what it is and where the SATUSEHAT portal shows it."""
+
     environment = forms.ChoiceField(
         label=_("Environment"),
         choices=Connection.Environment.choices,
-        help_text=_("Try the sandbox first; switch to production when SATUSEHAT has approved the clinic."),
+        help_text=_(
+            "Sandbox is SATUSEHAT's practice area: nothing sent there counts. Choose production once the "
+            "SATUSEHAT portal shows the clinic's production codes."
+        ),
     )
     organization_id = forms.CharField(
         label=_("Organization ID"),
         max_length=64,
-        help_text=_("The clinic's Organization ID from the SATUSEHAT platform (satusehat.kemkes.go.id)."),
+        help_text=_(
+            "The clinic's number in SATUSEHAT, for example 100026489. Sign in at "
+            "satusehat.kemkes.go.id/platform and open the API access codes page (Kode Akses API): it is "
+            "listed there as Organization ID."
+        ),
     )
-    client_id = forms.CharField(label=_("Client ID"), max_length=200)
+    client_id = forms.CharField(
+        label=_("Client ID"),
+        max_length=200,
+        help_text=_(
+            "Like a user name for this app. On the same API access codes page, for the environment chosen "
+            "above: Client ID (sometimes called Client Key). Copy it whole."
+        ),
+    )
     client_secret = forms.CharField(
         label=_("Client secret"),
         max_length=500,
@@ -34,18 +50,33 @@ class ConnectionForm(forms.Form):
     location_id = forms.CharField(
         label=_("Location ID"),
         max_length=64,
-        help_text=_("The SATUSEHAT Location of the clinic's outpatient room (a UUID)."),
+        help_text=_(
+            "SATUSEHAT's code for the room where patients are examined (its Location), a long code such as "
+            "ef011065-38c9-46f8-9c35-d1fe68966a3e. SATUSEHAT gives it when the room is registered; whoever "
+            "registered the clinic with SATUSEHAT (your IT person or vendor) has it."
+        ),
     )
-    location_name = forms.CharField(label=_("Location name"), max_length=200, required=False)
+    location_name = forms.CharField(
+        label=_("Location name"),
+        max_length=200,
+        required=False,
+        help_text=_("The room's name as people know it, for example “Poli Umum, Lantai 1”. Optional."),
+    )
 
     def __init__(self, *args: object, secret_stored: bool = False, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.secret_stored = secret_stored
         secret = self.fields["client_secret"]
         if secret_stored:
-            secret.help_text = _("A secret is stored. Leave this blank to keep it.")
+            secret.help_text = _(
+                "A secret is stored. Leave this blank to keep it; type one only when the portal gives the "
+                "clinic a new one."
+            )
         else:
-            secret.help_text = _("From the SATUSEHAT platform, beside the client ID.")
+            secret.help_text = _(
+                "Like a password for this app. On the same API access codes page, beside the client ID: Client "
+                "Secret (sometimes called Secret Key). It is stored encrypted and never shown again."
+            )
 
     def _identifier(self, name: str) -> str:
         value = self.cleaned_data[name].strip()

@@ -13,6 +13,6 @@ from tenants.accounts.models import User
 @transaction.atomic
 def kfa_code_set(*, drug: str, code: str, display: str, by: User) -> int:
     """Set the code of a drug (as prescribed: it is folded here) and queue again the visits that
-    failed our checks; returns how many were queued."""
+    failed our checks or were sent without a drug that had no code; returns how many were queued."""
     KfaCode.objects.update_or_create(drug=drug_key(drug), defaults={"code": code, "display": display, "updated_by": by})
-    return queue_failed((Reason.INVALID,))
+    return queue_failed((Reason.INVALID, Reason.NO_KFA))

@@ -60,6 +60,8 @@ class Reason:
     UNAVAILABLE = "unavailable"  # SATUSEHAT unreachable: queued while it lasts, failed after MAX_ATTEMPTS
     CREDENTIALS = "credentials"  # SATUSEHAT refused the clinic's client id or secret
     NO_KFA = "no_kfa"  # sent, but a drug without its KFA code waits (its Medication and MedicationRequest)
+    # Not sent, by design, and no failure: SATUSEHAT takes coded allergies only, ours are free text.
+    ALLERGY_UNCODED = "allergy_uncoded"
 
     # A queued visit with one of these waits for something outside the visit (not a failure of its own).
     WAITING = (NOT_CONNECTED, UNAVAILABLE, CREDENTIALS)

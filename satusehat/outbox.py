@@ -6,18 +6,29 @@ change: a crash loses no send, and a change rolled back sends nothing.
 
 A visit is queued when it is written finished, when a finished visit or one of its parts is changed,
 added to or voided (an amendment: the update is sent), and when a voided visit had been sent. A
-patient whose NIK is added or corrected has their visits queued again.
+patient whose NIK is added or corrected has their visits queued again; one whose allergies change,
+their latest sent visit (it carries them).
+
+`wake_waiting` is the worker's sweep: a queued visit whose wait is over and that has no task (it waited
+for the connection or the clinic's hold, or its task died outside the sender) gets one.
 """
 
+import datetime
 import uuid
 from collections.abc import Iterable
 
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from records.models import Diagnosis, Prescription, Visit, VitalSigns
 from records.signals import record_written, records_created_in_bulk
-from satusehat.models import VisitSend
+from satusehat.models import Connection, Reason, VisitSend
+
+SEND_TASK = "satusehat.tasks.send_visit"
+# A sweep gives tasks to at most this many visits (the next sweep takes the rest).
+WAKE_LIMIT = 500
 
 PARTS = {"diagnosis": Diagnosis, "vitals": VitalSigns, "prescription": Prescription}
 
@@ -34,9 +45,9 @@ def queue_visits(visit_ids: Iterable[uuid.UUID]) -> None:
     with connection.cursor() as cursor:
         cursor.executemany(
             "INSERT INTO satusehat_visitsend (visit_id, state, wanted, sent, attempts, reason_code, reason, "
-            "queued_at, next_attempt_at) VALUES (%s, 'queued', 1, 0, 0, '', '', %s, %s) "
+            "reason_texts, queued_at, next_attempt_at) VALUES (%s, 'queued', 1, 0, 0, '', '', '{}', %s, %s) "
             "ON CONFLICT (visit_id) DO UPDATE SET wanted = satusehat_visitsend.wanted + 1, state = 'queued', "
-            "attempts = 0, reason_code = '', reason = '', queued_at = EXCLUDED.queued_at, "
+            "attempts = 0, reason_code = '', reason = '', reason_texts = '{}', queued_at = EXCLUDED.queued_at, "
             "next_attempt_at = EXCLUDED.next_attempt_at, failed_at = NULL",
             [(visit_id, now, now) for visit_id in ids],
         )
@@ -66,6 +77,8 @@ def on_record_written(sender: object, *, entity: str, record_id: uuid.UUID, chan
     if entity == "patient":
         if "nik" in changed:
             _requeue_patient(record_id)
+        elif "allergies" in changed:
+            _requeue_latest_sent(record_id)
         return
     visit_id = _visit_of(entity, record_id)
     if visit_id is not None:
@@ -88,6 +101,19 @@ def _requeue_patient(patient_id: uuid.UUID) -> None:
     queue_visits(_finished_or_sent(visits))
 
 
+def _requeue_latest_sent(patient_id: uuid.UUID) -> None:
+    """A patient's allergies changed: their latest visit that reached SATUSEHAT carries them again."""
+    sent = VisitSend.objects.filter(sent__gt=0).values_list("visit_id", flat=True)
+    latest = (
+        Visit.objects.filter(patient_id=patient_id, status=Visit.Status.FINISHED, pk__in=sent)
+        .order_by("-started_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if latest is not None:
+        queue_visits([latest])
+
+
 def queue_failed(reasons: tuple[str, ...]) -> int:
     """Queue the visits that failed for one of these reasons, once what they waited for is set (the
     connection, a practitioner's NIK, a drug's KFA code); how many."""
@@ -95,6 +121,44 @@ def queue_failed(reasons: tuple[str, ...]) -> int:
     waiting = list(failed.values_list("visit_id", flat=True))
     queue_visits(waiting)
     return len(waiting)
+
+
+def _with_task() -> set[str]:
+    """The visits that have a send task waiting or running."""
+    live = DBTaskResult.objects.filter(task_path=SEND_TASK, status__in=["READY", "RUNNING"])
+    return {str((row.get("args") or [""])[0]) for row in live.values_list("args_kwargs", flat=True)}
+
+
+def wait_over() -> int:
+    """What held the clinic is over (connected, credentials mended, SATUSEHAT back): the visits that
+    waited for it may go at once; how many."""
+    waiting = VisitSend.objects.filter(state=VisitSend.State.QUEUED, reason_code__in=Reason.WAITING)
+    return waiting.update(next_attempt_at=None)
+
+
+def wake_waiting(now: datetime.datetime | None = None) -> int:
+    """Give a task to each queued visit whose wait is over and that has none (while the clinic is
+    connected and not held); how many. A task too many is harmless: the sender finds nothing to do."""
+    from satusehat.hold import is_held
+    from satusehat.tasks import send_visit
+
+    now = now or timezone.now()
+    conn = Connection.objects.order_by("pk").first()
+    if conn is None or is_held(conn, now):
+        return 0
+    due = list(
+        VisitSend.objects.filter(state=VisitSend.State.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("queued_at")
+        .values_list("visit_id", flat=True)[: WAKE_LIMIT * 2]
+    )
+    if not due:
+        return 0
+    live = _with_task()
+    woken = [visit_id for visit_id in due if str(visit_id) not in live][:WAKE_LIMIT]
+    for visit_id in woken:
+        send_visit.enqueue(str(visit_id))
+    return len(woken)
 
 
 record_written.connect(on_record_written, dispatch_uid="satusehat.outbox")

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import translation
-from django.utils.functional import lazy
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext
 
 
@@ -19,7 +19,7 @@ def _render(template: str, params: Mapping[str, Any]) -> str:
     text = gettext(template)
     if not params:
         return text
-    return text % {key: str(value) for key, value in params.items()}
+    return text % {key: str(value) if isinstance(value, Promise) else value for key, value in params.items()}
 
 
 _lazy_render = lazy(_render, str)
@@ -45,3 +45,15 @@ def for_reader(texts: Mapping[str, str] | None, fallback: str = "") -> str:
     texts = texts or {}
     language = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
     return texts.get(language) or texts.get(settings.LANGUAGE_CODE) or fallback
+
+
+def _join(*messages: Any) -> str:
+    return "\n".join(str(message) for message in messages)
+
+
+_lazy_join = lazy(_join, str)
+
+
+def joined(messages: list[Any]) -> str:
+    """Messages one per line, each read in the reader's language."""
+    return _lazy_join(*messages)

@@ -1,18 +1,19 @@
-"""What the owner's SATUSEHAT pages and the app read: send counts, the failed visits page by page with
-their patients, tries per day, the clinic's prescribed drugs with their KFA codes, visits' send states."""
+"""What the owner's SATUSEHAT pages and the app read: send counts (waiting apart from failed), the failed
+visits page by page with their patients and latest tries, visits sent and failed per day, the clinic's
+prescribed drugs with their KFA codes, visits' send states."""
 
 import datetime
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, When, Window
+from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 
 from records.models import Prescription, Visit
 from satusehat.fhir import drug_key
-from satusehat.models import Export, KfaCode, SendEvent, VisitSend
+from satusehat.models import Connection, Export, KfaCode, Reason, SendEvent, VisitSend
 
 DAYS_SHOWN = 14
 
@@ -118,3 +119,95 @@ def visit_states(visit_ids: list[uuid.UUID]) -> dict[uuid.UUID, VisitSend]:
 
 def recent_exports(limit: int = 5) -> QuerySet[Export]:
     return Export.objects.select_related("requested_by").order_by("-requested_at")[:limit]
+
+
+def clinic_wait(conn: Connection | None) -> str:
+    """What every queued visit of the clinic waits for, '' when nothing: Reason.NOT_CONNECTED (no
+    connection yet), or the clinic's hold (Reason.CREDENTIALS, Reason.UNAVAILABLE) until it is released,
+    its next try included."""
+    if conn is None:
+        return Reason.NOT_CONNECTED
+    return conn.hold_code if conn.hold_code in Reason.WAITING else ""
+
+
+def _waiting(wait: str) -> Q:
+    """The queued visits that wait: all of them while the clinic waits, else those whose own try found
+    SATUSEHAT down (they are tried again later by themselves)."""
+    queued = Q(state=VisitSend.State.QUEUED)
+    return queued if wait else queued & Q(reason_code=Reason.UNAVAILABLE)
+
+
+def send_counts(wait: str = "") -> dict[str, int]:
+    """How many visits are sent, queued to be sent, waiting (see `clinic_wait`: not a failure) and
+    failed; every key present, 0 when none."""
+    rows = (
+        VisitSend.objects.order_by()
+        .annotate(waiting=Case(When(_waiting(wait), then=True), default=False, output_field=BooleanField()))
+        .values_list("state", "waiting")
+        .annotate(n=Count("pk"))
+    )
+    counts = {"queued": 0, "waiting": 0, "sent": 0, "failed": 0}
+    for state, waiting, n in rows:
+        key = "waiting" if waiting else state
+        counts[key] = counts.get(key, 0) + n
+    return counts
+
+
+def waiting_count(wait: str) -> int:
+    """How many visits wait (see `send_counts`)."""
+    return VisitSend.objects.filter(_waiting(wait)).count()
+
+
+def events_by_visit(visit_ids: Iterable[uuid.UUID], per_visit: int = 5) -> dict[uuid.UUID, list[SendEvent]]:
+    """Each visit's latest tries (at most `per_visit`), newest first: one query for a page of visits."""
+    ids = list(visit_ids)
+    if not ids:
+        return {}
+    latest = (
+        SendEvent.objects.filter(visit_id__in=ids)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("visit_id")], order_by=[F("at").desc(), F("pk").desc()]))
+        .filter(rank__lte=per_visit)
+        .order_by("visit_id", "-at", "-pk")
+    )
+    found: dict[uuid.UUID, list[SendEvent]] = {visit_id: [] for visit_id in ids}
+    for event in latest:
+        found[event.visit_id].append(event)
+    return found
+
+
+def tries_by_visit(visit_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How many tries each visit has had in all (its `SendEvent` rows)."""
+    rows = (
+        SendEvent.objects.filter(visit_id__in=list(visit_ids))
+        .order_by()
+        .values_list("visit_id")
+        .annotate(n=Count("pk"))
+    )
+    return dict(rows)
+
+
+@dataclass(frozen=True)
+class VisitDay:
+    day: datetime.date
+    sent: int  # visits sent that day (a visit sent twice that day counts once)
+    failed: int  # visits that failed that day
+    tries: int  # every try that day, whatever its outcome
+
+
+def visits_per_day(days: int = DAYS_SHOWN) -> list[VisitDay]:
+    """Per day of the last `days` days (today included, days of the clinic's time zone), newest first:
+    the visits sent, the visits that failed (each visit once per day and outcome), and the tries."""
+    zone = timezone.get_current_timezone()
+    today = timezone.localdate()
+    first = today - datetime.timedelta(days=days - 1)
+    start = datetime.datetime.combine(first, datetime.time.min, tzinfo=zone)
+    events = SendEvent.objects.filter(at__gte=start).annotate(day=TruncDate("at", tzinfo=zone)).order_by()
+    visits = events.values_list("day", "outcome").annotate(n=Count("visit_id", distinct=True))
+    found: dict[tuple[datetime.date, str], int] = {(day, outcome): n for day, outcome, n in visits}
+    tries = dict(events.values_list("day").annotate(n=Count("pk")))
+    return [
+        VisitDay(
+            day=day, sent=found.get((day, "sent"), 0), failed=found.get((day, "failed"), 0), tries=tries.get(day, 0)
+        )
+        for day in (today - datetime.timedelta(days=offset) for offset in range(days))
+    ]

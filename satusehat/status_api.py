@@ -1,7 +1,9 @@
 """The app's read of visits' SATUSEHAT send state (GET /satusehat/api/visits/?ids=...): not sent, queued,
-sent (when), failed (why). Every member of staff may read it; front desk gets the reason in general
-words only, since a refusal may name a drug or a diagnosis."""
+waiting for the clinic's connection (not a failure), sent (when), failed (why). Every member of staff
+may read it; front desk gets the reason in general words only, since a refusal may name a drug or a
+diagnosis; only the owner sends a visit again, so the others are told to ask them."""
 
+import datetime
 import uuid
 
 from django.utils.translation import gettext as _
@@ -15,8 +17,11 @@ from rest_framework.views import APIView
 
 from records.access import CLINICAL_READERS
 from records.api import DEVICE_HEADER
+from satusehat import connection as satusehat_connection
 from satusehat import selectors
-from satusehat.models import Reason, VisitSend
+from satusehat.models import Connection, Reason, VisitSend
+from satusehat.reasons import for_reader
+from tenants.accounts.models import Role
 
 MAX_IDS = 100
 NOT_SENT = "not_sent"
@@ -31,18 +36,82 @@ GENERAL_REASONS = {
         "SATUSEHAT does not know the practitioner's NIK; the clinic's owner checks it."
     ),
     Reason.NOT_CONNECTED: gettext_lazy("The clinic is not connected to SATUSEHAT yet; the clinic's owner connects it."),
+    Reason.NO_KFA: gettext_lazy(
+        "Sent, except the prescriptions: a drug has no KFA code yet; the clinic's owner adds it and the rest "
+        "is sent by itself."
+    ),
 }
 GENERAL_REASON = gettext_lazy("SATUSEHAT did not take the visit; the clinic's owner sees why on the SATUSEHAT page.")
+
+# What a visit waits for, in everyone's words: the owner is told what to do, the others who does it.
+WAITING_FOR_OWNER = {
+    Reason.NOT_CONNECTED: gettext_lazy(
+        "The clinic is not connected to SATUSEHAT yet. Connect it on the SATUSEHAT page; the visit is then "
+        "sent by itself."
+    ),
+    Reason.CREDENTIALS: gettext_lazy(
+        "SATUSEHAT refused the clinic's client ID or secret. Check them on the SATUSEHAT page; the visit is "
+        "sent by itself once they work."
+    ),
+}
+WAITING_FOR_OTHERS = {
+    Reason.NOT_CONNECTED: gettext_lazy(
+        "The clinic is not connected to SATUSEHAT yet; the clinic's owner connects it, and the visit is "
+        "then sent by itself."
+    ),
+    Reason.CREDENTIALS: gettext_lazy(
+        "SATUSEHAT refused the clinic's credentials; the clinic's owner checks them, and the visit is sent "
+        "by itself once they work."
+    ),
+}
+WAITING_UNAVAILABLE = gettext_lazy("SATUSEHAT cannot be reached at the moment; the visit is tried again by itself.")
+
+# Failures mended outside the record (the patient registers with SATUSEHAT; SATUSEHAT's own refusal):
+# the visit is sent again by hand, which only the owner can do.
+OWNER_SENDS_AGAIN = (Reason.PATIENT_UNKNOWN, Reason.REFUSED)
+ASK_THE_OWNER = gettext_lazy(
+    "Only the clinic's owner can send a visit again: once it is mended, ask them to send it from the SATUSEHAT page."
+)
+
+
+# The kept reason of a visit sent but for its drugs tells how to map them, on a page only the owner opens.
+OWNER_SETS_KFA = gettext_lazy(
+    "Only the clinic's owner can set a drug's KFA code: ask them; the prescriptions are then sent by themselves."
+)
 
 
 class VisitStateOutput(serializers.Serializer):
     id = serializers.UUIDField()
     state = serializers.ChoiceField(
         [NOT_SENT, *VisitSend.State.values],
-        help_text="not_sent: not finished, or not queued yet; queued; sent; failed (see reason).",
+        help_text=(
+            "not_sent: not finished, or not queued yet; queued: to be sent (see `waiting`); sent; failed (see reason)."
+        ),
     )
-    reason = serializers.CharField(help_text="Why it failed or waits ('' otherwise), in the request's language.")
+    waiting = serializers.BooleanField(
+        help_text=(
+            "True when the visit is queued but waits for the clinic's connection: not connected yet "
+            "(reason_code not_connected), SATUSEHAT unreachable (unavailable) or refusing the clinic's "
+            "credentials (credentials). Not a failure: it is sent by itself once that is over."
+        )
+    )
+    reason_code = serializers.CharField(
+        help_text=(
+            "Why it failed or waits ('' otherwise): not_connected, unavailable, credentials, no_nik, "
+            "patient_unknown, no_practitioner, practitioner_no_nik, practitioner_unknown, invalid, refused, "
+            "no_kfa (failed, but all except the drugs without a KFA code was sent)."
+        )
+    )
+    reason = serializers.CharField(
+        help_text=(
+            "Why it failed or waits ('' otherwise), in the request's language; front desk's in general words. "
+            "Staff other than the owner are told to ask the owner where the visit must be sent again by hand."
+        )
+    )
     sent_at = serializers.DateTimeField(allow_null=True)
+    next_attempt_at = serializers.DateTimeField(
+        allow_null=True, help_text="When a waiting visit is tried next, when known (SATUSEHAT unreachable)."
+    )
     attempts = serializers.IntegerField(help_text="Tries since it was last queued.")
 
 
@@ -62,29 +131,82 @@ def _ids(raw: str) -> list[uuid.UUID]:
         raise ValidationError({"ids": [_("Each id must be a visit's UUID.")]}) from None
 
 
-def _reason(send: VisitSend, clinical: bool) -> str:
-    if send.state == VisitSend.State.SENT or not (send.reason or send.reason_code):
+def waiting_for(send: VisitSend, wait: str) -> str:
+    """What a queued visit waits for ('' if it is simply queued): the clinic's wait (`clinic_wait`), or
+    its own try that found SATUSEHAT down."""
+    if send.state != VisitSend.State.QUEUED:
         return ""
-    if clinical:
-        return send.reason
-    return str(GENERAL_REASONS.get(send.reason_code, GENERAL_REASON))
+    if wait:
+        return wait
+    return Reason.UNAVAILABLE if send.reason_code == Reason.UNAVAILABLE else ""
 
 
-def visit_state(visit_id: uuid.UUID, send: VisitSend | None, clinical: bool) -> dict:
+def _waiting_reason(code: str, role: str) -> str:
+    if code == Reason.UNAVAILABLE:
+        return str(WAITING_UNAVAILABLE)
+    words = WAITING_FOR_OWNER if role == Role.OWNER else WAITING_FOR_OTHERS
+    return str(words[code])
+
+
+def _reason(send: VisitSend, role: str) -> str:
+    if send.state != VisitSend.State.FAILED or not (send.reason or send.reason_texts or send.reason_code):
+        return ""
+    if role in CLINICAL_READERS:
+        reason = for_reader(send.reason_texts, send.reason)
+        if role != Role.OWNER and send.reason_code == Reason.NO_KFA:
+            reason = f"{reason} {OWNER_SETS_KFA}"
+    else:
+        reason = str(GENERAL_REASONS.get(send.reason_code, GENERAL_REASON))
+    if role != Role.OWNER and send.reason_code in OWNER_SENDS_AGAIN:
+        reason = f"{reason} {ASK_THE_OWNER}"
+    return reason
+
+
+def _next_attempt(send: VisitSend, code: str, conn: Connection | None) -> datetime.datetime | None:
+    if code != Reason.UNAVAILABLE:
+        return None
+    if conn is not None and conn.hold_code == Reason.UNAVAILABLE and conn.hold_until:
+        return conn.hold_until
+    return send.next_attempt_at
+
+
+def visit_state(visit_id: uuid.UUID, send: VisitSend | None, role: str, conn: Connection | None = None) -> dict:
+    """A visit's state for this reader; `conn` is the clinic's connection (None: not connected)."""
     if send is None:
-        return {"id": visit_id, "state": NOT_SENT, "reason": "", "sent_at": None, "attempts": 0}
+        return {
+            "id": visit_id,
+            "state": NOT_SENT,
+            "waiting": False,
+            "reason_code": "",
+            "reason": "",
+            "sent_at": None,
+            "next_attempt_at": None,
+            "attempts": 0,
+        }
+    waits = waiting_for(send, selectors.clinic_wait(conn))
+    if waits:
+        code, reason = waits, _waiting_reason(waits, role)
+    else:
+        code = send.reason_code if send.state == VisitSend.State.FAILED else ""
+        reason = _reason(send, role)
     return {
         "id": visit_id,
         "state": send.state,
-        "reason": _reason(send, clinical),
+        "waiting": bool(waits),
+        "reason_code": code,
+        "reason": reason,
         "sent_at": send.sent_at,
+        "next_attempt_at": _next_attempt(send, waits, conn),
         "attempts": send.attempts,
     }
 
 
 class VisitStatesApi(APIView):
     @extend_schema(
-        summary="Visits' SATUSEHAT send state (all staff; front desk reads the reason in general words)",
+        summary=(
+            "Visits' SATUSEHAT send state (all staff; front desk reads the reason in general words; a visit "
+            "waiting for the clinic's connection is queued with waiting true, not failed)"
+        ),
         parameters=[
             OpenApiParameter(
                 "ids", str, required=True, description=f"Visits' UUIDs, comma-separated (at most {MAX_IDS})."
@@ -98,6 +220,7 @@ class VisitStatesApi(APIView):
             raise PermissionDenied(_("Only staff of this clinic can use its records."))
         ids = _ids(request.query_params.get("ids", ""))
         sends = selectors.visit_states(ids)
-        clinical = request.user.role in CLINICAL_READERS
-        body = {"visits": [visit_state(visit_id, sends.get(visit_id), clinical) for visit_id in ids]}
+        conn = satusehat_connection.connection()
+        role = request.user.role
+        body = {"visits": [visit_state(visit_id, sends.get(visit_id), role, conn) for visit_id in ids]}
         return Response(VisitStatesOutput(body).data)

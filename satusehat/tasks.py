@@ -15,8 +15,8 @@ def send_visit(visit_id: str) -> str:
 
 
 @task()
-def make_export(export_id: str) -> None:
+def make_export(export_id: str) -> str:
     """Build a whole-clinic export (a zip), reporting progress on its `Export` row."""
-    from satusehat.export import build_export
+    from satusehat.export import build_export_once
 
-    build_export(uuid.UUID(export_id))
+    return build_export_once(uuid.UUID(export_id))

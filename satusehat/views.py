@@ -1,6 +1,11 @@
 """The owner's SATUSEHAT pages: the connection (and testing it), the visits SATUSEHAT did not take (and
-sending them again), the clinic's drug → KFA codes, and the whole-clinic export with its download link."""
+sending them again), the clinic's drug → KFA codes, and the whole-clinic export with its download link.
 
+Visits waiting for the clinic's connection (not connected, SATUSEHAT unreachable, credentials refused)
+are not failures: the connection and failures pages say so in a banner about the clinic, above the
+failed visits. Kept messages are shown in the reader's language (`satusehat.reasons.for_reader`)."""
+
+import datetime
 import uuid
 from dataclasses import dataclass
 
@@ -25,7 +30,8 @@ from satusehat import export as exports
 from satusehat import selectors
 from satusehat.forms import ConnectionForm, KfaCodeForm
 from satusehat.kfa import kfa_code_set
-from satusehat.models import Export, Reason, VisitSend
+from satusehat.models import Connection, Export, Reason, SendEvent, VisitSend
+from satusehat.reasons import for_reader
 from satusehat.sender import retry_failed
 from tenants.accounts.access import owner_required
 
@@ -83,7 +89,9 @@ def connection_page(request: HttpRequest) -> HttpResponse:
         "form": form,
         "connection": current,
         "secret_stored": stored,
-        "counts": selectors.state_counts(),
+        "counts": selectors.send_counts(selectors.clinic_wait(current)),
+        "clinic_state": clinic_state(current),
+        "last_test_message": for_reader(current.last_test_texts, current.last_test_message) if current else "",
     }
     return render(request, "satusehat/connection.html", context, status=400 if form.errors else 200)
 
@@ -96,15 +104,57 @@ def connection_test(request: HttpRequest) -> HttpResponse:
     return redirect("satusehat")
 
 
+# --- the clinic's state: not connected, or held ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClinicState:
+    """What the banner above the SATUSEHAT pages says about the clinic as a whole."""
+
+    kind: str  # '' (nothing to say), Reason.NOT_CONNECTED, Reason.CREDENTIALS or Reason.UNAVAILABLE
+    waiting: int  # visits queued, waiting for it
+    since: datetime.datetime | None = None
+    until: datetime.datetime | None = None  # the next try (SATUSEHAT unreachable)
+    message: str = ""  # the kept message, in the reader's language
+    due: bool = False  # the next try's time has come: it is being tried now
+
+
+def clinic_state(current: Connection | None) -> ClinicState:
+    wait = selectors.clinic_wait(current)
+    if current is None:
+        return ClinicState(kind=wait, waiting=selectors.waiting_count(wait))
+    if not wait:
+        return ClinicState(kind="", waiting=0)
+    until = current.hold_until if wait == Reason.UNAVAILABLE else None
+    return ClinicState(
+        kind=wait,
+        waiting=selectors.waiting_count(wait),
+        since=current.hold_since,
+        until=until,
+        message=for_reader(current.hold_texts),
+        due=until is not None and until <= timezone.now(),
+    )
+
+
 # --- failures -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Try:
+    at: datetime.datetime
+    outcome: str  # sent, retry, failed
+    message: str  # in the reader's language
 
 
 @dataclass(frozen=True)
 class FailureRow:
     send: VisitSend
     visit: Visit | None
+    reason: str  # in the reader's language
     fix_url: str  # where the reason is mended ('' when it is SATUSEHAT's to read)
     fix_label: str
+    tries: list[Try]  # the latest, newest first
+    partly_sent: bool  # everything but the drugs without a KFA code was sent
 
 
 def _fix(send: VisitSend, visit: Visit | None) -> tuple[str, str]:
@@ -117,29 +167,50 @@ def _fix(send: VisitSend, visit: Visit | None) -> tuple[str, str]:
         return f"{reverse('clinic_settings')}#nik-numbers", _("Set the practitioner's NIK")
     if code == Reason.NOT_CONNECTED:
         return reverse("satusehat"), _("Connect the clinic")
+    if code == Reason.NO_KFA:
+        return reverse("satusehat_kfa"), _("Set the drugs' KFA codes")
     if code == Reason.INVALID:
         return reverse("satusehat_kfa"), _("Drug codes (KFA)")
+    if code == Reason.CREDENTIALS:
+        return f"{reverse('satusehat')}#connection-form", _("Check the connection")
     return "", ""
+
+
+def _try(event: SendEvent) -> Try:
+    return Try(at=event.at, outcome=event.outcome, message=for_reader(event.message_texts, event.message))
 
 
 def _failure_rows(sends: list[VisitSend]) -> list[FailureRow]:
     visits = selectors.visits_by_id(send.visit_id for send in sends)
+    events = selectors.events_by_visit(send.visit_id for send in sends)
     rows = []
     for send in sends:
         visit = visits.get(send.visit_id)
         url, label = _fix(send, visit)
-        rows.append(FailureRow(send=send, visit=visit, fix_url=url, fix_label=label))
+        rows.append(
+            FailureRow(
+                send=send,
+                visit=visit,
+                reason=for_reader(send.reason_texts, send.reason),
+                fix_url=url,
+                fix_label=label,
+                tries=[_try(event) for event in events.get(send.visit_id, [])],
+                partly_sent=send.reason_code == Reason.NO_KFA,
+            )
+        )
     return rows
 
 
 @owner_required
 def failures_page(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.failed_sends(), PER_PAGE).get_page(request.GET.get("page"))
+    current = satusehat_connection.connection()
     context = {
         "page": page,
         "rows": _failure_rows(list(page.object_list)),
-        "counts": selectors.state_counts(),
-        "days": selectors.tries_per_day(),
+        "counts": selectors.send_counts(selectors.clinic_wait(current)),
+        "clinic_state": clinic_state(current),
+        "days": selectors.visits_per_day(),
     }
     return render(request, "satusehat/failures.html", context)
 

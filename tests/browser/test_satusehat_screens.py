@@ -1,9 +1,12 @@
 """SATUSEHAT in Chromium: a finished visit's screen says its send state ("SATUSEHAT: Terkirim …",
-"Gagal: …" with the reason, front desk's in general words, and offline that it is shown when online);
-the owner's SATUSEHAT pages render and can be used on a phone and a laptop, in Indonesian and English.
-Screenshots of each go to /tmp/shots_c/ (SHOTS_DIR) for a person to look at.
+"Gagal: …" with the reason in red, front desk's in general words, "Menunggu: …" in amber for a visit
+waiting for the clinic's connection, and offline that it is shown when online); the owner's SATUSEHAT
+pages render and can be used on a phone and a laptop, in Indonesian and English, the export's link
+copied by its button (or selected where the browser gives no clipboard). Screenshots of each go to
+/tmp/shots_c/ (SHOTS_DIR) for a person to look at.
 
-At a clinic of its own (`pwasatu`), whose records are committed for the live server to see.
+At clinics of their own (`pwasatu`, and `pwatunggu` never connected), whose records are committed for
+the live server to see.
 """
 
 import datetime
@@ -25,6 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 SHOTS = Path(os.environ.get("SHOTS_DIR", "/tmp/shots_c"))
 LAPTOP = {"width": 1280, "height": 800}
 REFUSAL = "Paracetamol 500 mg: belum ada kode KFA. Petakan obat ini di halaman Kode obat KFA."
+REFUSAL_EN = "Paracetamol 500 mg: no KFA code yet. Map this drug on the KFA drug codes page."
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +52,43 @@ def sent_and_failed(satu, django_db_blocker):
         return str(sent.pk), str(failed.pk)
 
     return committed(django_db_blocker, make, satu.clinic.schema_name)
+
+
+@pytest.fixture(scope="session")
+def tunggu(platform_world, django_db_blocker):
+    """A clinic never connected to SATUSEHAT."""
+    with django_db_blocker.unblock():
+        return _make_clinic("pwatunggu", "Klinik Tunggu Sehat")
+
+
+@pytest.fixture(scope="session")
+def waiting_and_failed(tunggu, django_db_blocker):
+    """At the clinic never connected: a visit waiting for the connection, and one SATUSEHAT refused
+    earlier (kept in both languages)."""
+
+    def make():
+        waiting = make_finished_visit(tunggu).visit
+        failed = make_finished_visit(tunggu).visit
+        at = timezone.now() - datetime.timedelta(minutes=5)
+        VisitSend.objects.filter(pk=waiting.pk).update(
+            state="queued", reason_code="not_connected", reason="SATUSEHAT belum terhubung."
+        )
+        VisitSend.objects.filter(pk=failed.pk).update(
+            state="failed",
+            reason_code="invalid",
+            reason=REFUSAL,
+            reason_texts={"id": REFUSAL, "en": REFUSAL_EN},
+            attempts=1,
+            failed_at=at,
+            last_attempt_at=at,
+        )
+        return str(waiting.pk), str(failed.pk)
+
+    return committed(django_db_blocker, make, tunggu.clinic.schema_name)
+
+
+AMBER = "rgb(180, 83, 9)"  # the app's --warn
+RED = "rgb(185, 28, 28)"  # the app's --bad
 
 
 def _shot(page, name: str) -> None:
@@ -91,6 +132,51 @@ def test_front_desk_reads_the_state_without_drug_names(browser, live_url, satu, 
         expect(line).to_contain_text("SATUSEHAT: Failed: SATUSEHAT did not take the visit")
         assert "Paracetamol" not in line.inner_text()
         _shot(page, "visit-failed-frontdesk-en-390")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("locale", "waits", "fails"), [("id-ID", "Menunggu: ", "Gagal: "), ("en-US", "Waiting: ", "Failed: ")]
+)
+def test_a_visit_waiting_for_the_connection_reads_amber_a_failed_one_red(
+    browser, live_url, tunggu, waiting_and_failed, locale, waits, fails
+):
+    waiting, failed = waiting_and_failed
+    context, page = phone(browser, live_url, tunggu, "nurse", locale=locale)
+    lang = locale[:2]
+    try:
+        _open_visit(page, waiting)
+        line = page.locator("#satusehat-line")
+        expect(line).to_have_attribute("data-state", "waiting")
+        expect(line).to_contain_text(f"SATUSEHAT: {waits}")
+        expect(line).not_to_contain_text(fails)
+        assert line.evaluate("(el) => getComputedStyle(el).color") == AMBER
+        _shot(page, f"visit-waiting-nurse-{lang}-390")
+        _open_visit(page, failed)
+        expect(line).to_have_attribute("data-state", "failed")
+        expect(line).to_contain_text(f"SATUSEHAT: {fails}{REFUSAL if lang == 'id' else REFUSAL_EN}")
+        assert line.evaluate("(el) => getComputedStyle(el).color") == RED
+        _shot(page, f"visit-failed-nurse-{lang}-390")
+    finally:
+        context.close()
+
+
+def test_the_owner_of_a_clinic_not_connected_sees_waiting_not_failures(browser, live_url, tunggu, waiting_and_failed):
+    context = browser.new_context(locale="en-US", viewport=PHONE, service_workers="block")
+    context.set_default_timeout(20_000)
+    try:
+        page = sign_in(context, live_url.format("pwatunggu."), tunggu.email("owner"))
+        page.goto(f"{live_url.format('pwatunggu.')}/satusehat/failures/")
+        banner = page.locator("#clinic-state")
+        expect(banner).to_have_attribute("data-state", "not_connected")
+        expect(banner).to_contain_text("visit is waiting to be sent")
+        expect(page.locator("tr[data-visit]")).to_have_count(1)
+        expect(page.locator(f'tr[data-visit="{waiting_and_failed[1]}"]')).to_contain_text(REFUSAL_EN)
+        _shot(page, "failures-not-connected-en-390")
+        page.click("#connect-link")
+        page.wait_for_url("**/satusehat/")
+        expect(page.locator("#connection-form")).to_be_visible()
     finally:
         context.close()
 
@@ -157,6 +243,18 @@ def test_the_owners_satusehat_pages_render(
         committed(django_db_blocker, build, satu.clinic.schema_name)
         expect(page.locator("#export-download")).to_be_visible()  # the page refreshes by itself
         _shot(page, f"export-ready-{lang}-{width}")
+        link = page.locator("#export-link")
+        url = link.inner_text().strip()
+        assert url.startswith(base + "/satusehat/export/")
+        box = link.bounding_box()
+        assert box["x"] + box["width"] <= width, "the link runs off the screen"
+        assert link.evaluate("(el) => el.scrollWidth <= el.clientWidth"), "the link is cut off"
+        expect(page.locator("#export-expires")).to_contain_text("WIB")
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+        page.click("#export-copy")
+        expect(page.locator("#export-copy-status")).not_to_be_empty()
+        assert page.evaluate("navigator.clipboard.readText()") == url
+        _shot(page, f"export-copied-{lang}-{width}")
         with page.expect_download() as download:
             page.click("#export-download")
         assert download.value.suggested_filename.startswith("pwasatu-")
@@ -167,5 +265,36 @@ def test_the_owners_satusehat_pages_render(
                 assert box["x"] >= 0, button.inner_text()
                 assert box["x"] + box["width"] <= width + 1, button.inner_text()
         assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        context.close()
+
+
+def test_without_a_clipboard_the_export_link_is_selected_to_copy(browser, live_url, satu, django_db_blocker):
+    """A browser that gives the page no clipboard (an http address that is not this machine's): the
+    button selects the whole link and says how to copy it."""
+    context = browser.new_context(locale="en-US", viewport=PHONE, service_workers="block")
+    context.set_default_timeout(20_000)
+    context.add_init_script("Object.defineProperty(navigator, 'clipboard', { value: undefined });")
+    base = live_url.format("pwasatu.")
+
+    def ready_export() -> None:
+        Export.objects.filter(state__in=["queued", "running"]).update(state="failed")
+        Export.objects.create(
+            state="done",
+            progress=100,
+            size_bytes=1024,
+            file_name="pwasatu-copy.zip",
+            expires_at=timezone.now() + datetime.timedelta(hours=24),
+        )
+
+    committed(django_db_blocker, ready_export, satu.clinic.schema_name)
+    try:
+        page = sign_in(context, base, satu.email("owner"))
+        page.goto(f"{base}/satusehat/export/")
+        url = page.locator("#export-link").inner_text().strip()
+        page.click("#export-copy")
+        expect(page.locator("#export-copy-status")).not_to_be_empty()
+        assert page.evaluate("window.getSelection().toString()").strip() == url
+        _shot(page, "export-selected-en-390")
     finally:
         context.close()

@@ -205,6 +205,12 @@ class StandIn:
             return self.tokens.get(token, 0.0) > time.monotonic()
 
 
+def unique_system(system: str) -> bool:
+    """Whether an identifier of this system names one resource. A prescription's number is shared by
+    its items (each has its own prescription-item identifier), as in SATUSEHAT's examples."""
+    return "/prescription/" not in system
+
+
 def outcome(text: str, code: str = "invalid") -> dict:
     return {
         "resourceType": "OperationOutcome",
@@ -370,6 +376,7 @@ class _Handler(BaseHTTPRequestHandler):
         if "id" in body:
             return 400, outcome("A resource to create has no id."), {}
         keys = [(resource_type, i.get("system", ""), i.get("value", "")) for i in body.get("identifier", [])]
+        keys = [key for key in keys if unique_system(key[1])]
         with self.state.lock:
             for key in keys:
                 if key in self.state.identifiers:
@@ -397,7 +404,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return 404, outcome("Resource not found", "not-found"), {}
             for ident in body.get("identifier", []):
                 key = (resource_type, ident.get("system", ""), ident.get("value", ""))
-                if self.state.identifiers.get(key, remote_id) != remote_id:
+                if unique_system(key[1]) and self.state.identifiers.get(key, remote_id) != remote_id:
                     return (
                         400,
                         outcome(f"duplicate: identifier {key[2]} belongs to another {resource_type}", "duplicate"),
@@ -407,7 +414,8 @@ class _Handler(BaseHTTPRequestHandler):
             stored = {**body, "meta": {"versionId": version, "lastUpdated": _now()}}
             self.state.resources[resource_type][remote_id] = stored
             for ident in body.get("identifier", []):
-                self.state.identifiers[(resource_type, ident.get("system", ""), ident.get("value", ""))] = remote_id
+                if unique_system(ident.get("system", "")):
+                    self.state.identifiers[(resource_type, ident.get("system", ""), ident.get("value", ""))] = remote_id
         return 200, stored, {}
 
     def _reply(self, request: Request, status: int, body: dict, headers: dict | None = None) -> None:
@@ -513,7 +521,9 @@ def run_worker(clinic: ClinicFixture, *, until_seconds: float = 60.0) -> None:
     deadline = time.monotonic() + until_seconds
     try:
         while True:
-            call_command("run_worker", batch=True, clinic=clinic.subdomain, interval=0, stdout=io.StringIO())
+            call_command(
+                "run_worker", batch=True, clinic=clinic.subdomain, interval=0, sweep_seconds=0, stdout=io.StringIO()
+            )
             with schema_context(clinic.clinic.schema_name):
                 if not VisitSend.objects.filter(state=VisitSend.State.QUEUED).exists():
                     return

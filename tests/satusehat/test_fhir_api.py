@@ -1,6 +1,7 @@
 """The FHIR read API (GET /api/fhir/...): every route for every role, refusals as OperationOutcome, one clinic's
 records never seen at another's host, hostile input answered 4xx, clinical reads logged like a chart opening."""
 
+import json
 import urllib.parse
 from dataclasses import dataclass
 
@@ -303,3 +304,159 @@ def test_the_operations_are_in_the_openapi_schema(clients):
         assert FHIR_JSON in responses["403"]["content"], path
         assert "application/json" in responses["403"]["content"], path  # the platform's own refusals
         assert FHIR_JSON in responses["404"]["content"], path
+
+
+# --- _format and _count ------------------------------------------------------------------------------
+
+JSON_FORMATS = [
+    "json",
+    "JSON",
+    "application/json",
+    "application/fhir+json",
+    "application/fhir%2Bjson",
+    "application/fhir+json;%20fhirVersion=4.0",
+]
+
+
+def test_format_json_is_served_and_any_other_is_406(finished_visit, clients):
+    fv = finished_visit
+    doctor = clients(Role.DOCTOR)
+    paths = [f"/api/fhir/Patient/{fv.patient.pk}", f"/api/fhir/Condition?encounter={fv.visit.pk}"]
+    for path in paths:
+        for value in JSON_FORMATS:  # an unescaped "+" reads as a space: taken as meant
+            response = get(doctor, f"{path}{'&' if '?' in path else '?'}_format={value}")
+            assert response.status_code == 200, (path, value)
+            assert response["Content-Type"] == FHIR_JSON
+        for value in ("xml", "application/fhir+xml", "text/html", "ttl", "", "json2"):
+            response = get(doctor, f"{path}{'&' if '?' in path else '?'}_format={value}")
+            assert response.status_code == 406, (path, value)
+            assert response["Content-Type"] == FHIR_JSON
+            assert outcome_text(response) == (
+                "Only JSON is served here: use _format=json or _format=application/fhir+json, or leave it out."
+            )
+            assert response.json()["issue"][0]["code"] == "not-supported"
+    twice = get(doctor, f"/api/fhir/Patient/{fv.patient.pk}?_format=json&_format=json")
+    assert twice.status_code == 400
+    assert outcome_text(twice) == "_format: Give this parameter once."
+
+
+def test_format_changes_no_role_rule(alpha, finished_visit, clients):
+    visit = finished_visit.visit.pk
+    front_desk = get(clients(Role.FRONT_DESK), f"/api/fhir/Condition?encounter={visit}&_format=xml")
+    assert front_desk.status_code == 403  # the role is refused first, whatever format it asks for
+    anonymous = get(host_client(alpha.host), f"/api/fhir/Patient/{finished_visit.patient.pk}?_format=json")
+    assert anonymous.status_code in (401, 403)
+    assert "Siti" not in anonymous.content.decode()
+
+
+def _follow(client, path: str) -> tuple[list[dict], list[dict]]:
+    """Every page of a search from `path`: the pages' bodies and all their entries."""
+    pages, entries = [], []
+    url = path
+    while url:
+        body = get(client, url).json()
+        pages.append(body)
+        entries += body["entry"]
+        url = next((link["url"] for link in body["link"] if link["relation"] == "next"), None)
+    return pages, entries
+
+
+def test_count_pages_a_search_and_total_counts_every_match(alpha, finished_visit, clients):
+    fv = finished_visit
+    doctor = clients(Role.DOCTOR)
+    everything = get(doctor, f"/api/fhir/Observation?encounter={fv.visit.pk}").json()
+    assert everything["total"] == len(everything["entry"]) == 8
+    assert [link["relation"] for link in everything["link"]] == ["self"]
+    pages, entries = _follow(doctor, f"/api/fhir/Observation?encounter={fv.visit.pk}&_count=3")
+    assert [len(page["entry"]) for page in pages] == [3, 3, 2]
+    assert all(page["total"] == 8 for page in pages)
+    assert [e["resource"]["id"] for e in entries] == [e["resource"]["id"] for e in everything["entry"]]
+    second = pages[1]
+    links = {link["relation"]: link["url"] for link in second["link"]}
+    assert set(links) == {"self", "next", "previous"}
+    assert links["next"].startswith(f"http://{alpha.host}/api/fhir/Observation?")
+    assert "_offset=6" in links["next"]
+    assert "_count=3" in links["next"]
+    assert "_offset=0" in links["previous"]
+    for page in pages:
+        assert_valid_r4(page)
+    beyond = get(doctor, f"/api/fhir/Observation?encounter={fv.visit.pk}&_offset=50").json()
+    assert (beyond["total"], beyond["entry"]) == (8, [])
+
+
+def test_count_is_capped_at_the_page_size(finished_visit, clients, monkeypatch):
+    from satusehat import fhir_api
+
+    monkeypatch.setattr(fhir_api, "MAX_COUNT", 5)
+    doctor = clients(Role.DOCTOR)
+    path = f"/api/fhir/Observation?encounter={finished_visit.visit.pk}"
+    for query in ("", "&_count=1000", "&_count=999999999"):
+        body = get(doctor, path + query).json()
+        assert (len(body["entry"]), body["total"]) == (5, 8), query
+        assert any(link["relation"] == "next" for link in body["link"])
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["_count=0", "_count=-1", "_count=abc", "_count=1.5", "_count=", "_count=%D9%A3", "_count=" + "9" * 20],
+)
+def test_a_bad_count_is_400(finished_visit, clients, query):
+    response = get(clients(Role.DOCTOR), f"/api/fhir/Encounter?patient={finished_visit.patient.pk}&{query}")
+    assert response.status_code == 400
+    assert outcome_text(response) == "_count: Give a whole number of 1 or more (a page holds at most 100)."
+
+
+def test_a_bad_offset_or_a_repeated_count_is_400(finished_visit, clients):
+    doctor = clients(Role.DOCTOR)
+    path = f"/api/fhir/Patient?identifier={NIK_SYSTEM}|3174015708900003"
+    response = get(doctor, f"{path}&_offset=-1")
+    assert response.status_code == 400
+    assert outcome_text(response) == "_offset: Give a whole number of 0 or more."
+    response = get(doctor, f"{path}&_count=2&_count=3")
+    assert response.status_code == 400
+    assert outcome_text(response) == "_count: Give this parameter once."
+
+
+def test_format_and_count_are_in_the_openapi_schema(clients):
+    schema = yaml.safe_load(clients(Role.DOCTOR).get("/api/schema/").content)
+    search = {p["name"] for p in schema["paths"]["/api/fhir/Condition"]["get"]["parameters"]}
+    assert {"_format", "_count", "_offset", "patient", "encounter"} <= search
+    read = {p["name"] for p in schema["paths"]["/api/fhir/Patient/{resource_id}"]["get"]["parameters"]}
+    assert "_format" in read
+    assert FHIR_JSON in schema["paths"]["/api/fhir/Patient/{resource_id}"]["get"]["responses"]["406"]["content"]
+
+
+# --- what the mapping adds -------------------------------------------------------------------------------
+
+
+def test_the_encounter_lists_its_diagnoses_as_bare_references_for_clinical_readers_only(alpha, finished_visit, clients):
+    fv = finished_visit
+    primary = fv.diagnoses[0]  # A09; J06.9 was voided
+    for role in (Role.OWNER, Role.DOCTOR, Role.NURSE):
+        encounter = get(clients(role), f"/api/fhir/Encounter/{fv.visit.pk}").json()
+        (entry,) = encounter["diagnosis"]
+        # No diagnosis name: the Encounter stays free of clinical content (the Condition tells it, logged).
+        assert entry["condition"] == {"reference": f"Condition/{primary.pk}"}, role
+        assert (entry["rank"], entry["use"]["coding"][0]["code"]) == (1, "DD")
+        assert_valid_r4(encounter)
+        condition = get(clients(role), f"/api/fhir/{entry['condition']['reference']}")
+        assert condition.status_code == 200  # the reference resolves in this API
+    front_desk = clients(Role.FRONT_DESK)
+    encounter = get(front_desk, f"/api/fhir/Encounter/{fv.visit.pk}").json()
+    assert "diagnosis" not in encounter
+    bundle = get(front_desk, f"/api/fhir/Encounter?patient={fv.patient.pk}").json()
+    assert all("diagnosis" not in entry["resource"] for entry in bundle["entry"])
+    assert primary.title not in json.dumps(get(clients(Role.DOCTOR), f"/api/fhir/Encounter/{fv.visit.pk}").json())
+
+
+def test_the_medication_keeps_its_profile_beside_its_version(finished_visit, clients):
+    prescription = finished_visit.prescriptions[0]
+    medication = get(clients(Role.DOCTOR), f"/api/fhir/Medication/{prescription.pk}").json()
+    assert medication["meta"]["profile"] == ["https://fhir.kemkes.go.id/r4/StructureDefinition/Medication"]
+    assert medication["meta"]["versionId"] == str(prescription.version)
+    assert medication["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "NC"
+    assert_valid_r4(medication)
+    request = get(clients(Role.DOCTOR), f"/api/fhir/MedicationRequest/{prescription.pk}").json()
+    assert {"system": "http://sys-ids.kemkes.go.id/prescription-item/alpha", "value": str(prescription.pk)} in (
+        request["identifier"]
+    )

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from records import services
 from records.models import Patient, Revision, Visit, VitalSigns
-from satusehat import checks, fhir
+from satusehat import checks, fhir, reasons
 from satusehat.models import Connection
 from tenants.accounts.models import Role, User
 from tests.satusehat.factories import actor_of, make_finished_visit
@@ -26,6 +26,12 @@ KFA = {
     "oralit 200 ml": ("93001019", "Oralit 200 ml Serbuk"),
     "paracetamol 500 mg": ("93000315", "Paracetamol 500 mg Tablet"),
 }
+# Siti's allergies are free text: SATUSEHAT takes coded ones only, so they wait alone (optional).
+ALLERGY_UNCODED = (
+    "The patient's allergies are written as free text. SATUSEHAT accepts coded allergies only, so the allergies "
+    "stay in the clinic's record and are not sent; the rest of the visit is sent as usual."
+)
+NO_ALLERGIES = {"allergies": ""}
 
 
 def built_for(visit_record, clinic, kfa=None) -> list[fhir.Built]:
@@ -155,7 +161,8 @@ def test_a_visit_with_no_practitioner_has_no_participant_and_checks_say_so(alpha
     assert_valid_r4(builts[0].resource)
     with translation.override("en"):
         assert checks.visit_problems(builts) == [
-            "The visit has no practitioner: choose the doctor who saw the patient."
+            "The visit has no practitioner: choose the doctor who saw the patient.",
+            ALLERGY_UNCODED,
         ]
     # The prescriptions still name who wrote them.
     request = of_type(builts, "MedicationRequest")[0].resource
@@ -173,6 +180,63 @@ def test_a_voided_visit_retracts_everything_it_sent(alpha):
     assert all(built.retract for built in builts)
     assert "AllergyIntolerance" not in [built.resource_type for built in builts]  # the patient's, not the visit's
     assert checks.visit_problems(builts) == []  # nothing left to check: only retractions
+
+
+DIAGNOSIS_ROLE = "http://terminology.hl7.org/CodeSystem/diagnosis-role"
+DISCHARGE_DIAGNOSIS = {"coding": [{"system": DIAGNOSIS_ROLE, "code": "DD", "display": "Discharge diagnosis"}]}
+
+
+def test_the_encounter_lists_its_standing_diagnoses_primary_first(alpha):
+    fv = make_finished_visit(
+        alpha,
+        diagnoses=[
+            {"code": "E11.9", "kind": "secondary"},
+            {"code": "J06.9", "kind": "secondary", "void_reason": "Salah input, bukan ISPA"},
+            {"code": "I10", "kind": "primary"},
+            {"code": "K29.7", "kind": "secondary"},
+        ],
+    )
+    e11, _voided, i10, k29 = fv.diagnoses
+    encounter = built_for(fv.visit, alpha)[0]
+    # The primary first, then the others in the order they were written; the voided one is not listed.
+    assert encounter.resource["diagnosis"] == [
+        {"condition": {"reference": f"Condition/{d.pk}", "display": d.title}, "use": DISCHARGE_DIAGNOSIS, "rank": rank}
+        for rank, d in enumerate([i10, e11, k29], start=1)
+    ]
+    assert_valid_r4(encounter.resource)
+    assert checks.problems(encounter) == []
+    # Each listed Condition is one the visit sends (the sender creates them after the Encounter).
+    sent = {f"Condition/{b.local_key}" for b in of_type(built_for(fv.visit, alpha), "Condition") if not b.retract}
+    assert {entry["condition"]["reference"] for entry in encounter.resource["diagnosis"]} == sent
+
+
+def test_an_encounter_lists_no_diagnoses_when_none_stand(alpha, finished_visit):
+    (listed,) = built_for(finished_visit.visit, alpha)[0].resource["diagnosis"]  # A09; J06.9 was voided
+    assert listed["condition"]["reference"] == f"Condition/{finished_visit.diagnoses[0].pk}"
+    assert listed["rank"] == 1
+    none = make_finished_visit(alpha, diagnoses=[])
+    assert "diagnosis" not in built_for(none.visit, alpha)[0].resource
+    # A voided visit's Conditions are entered-in-error with it: its Encounter lists none of them.
+    with schema_context(alpha.clinic.schema_name):
+        services.record_void(
+            instance=Visit.objects.get(pk=finished_visit.visit.pk), actor=actor_of(alpha, Role.DOCTOR), reason="Salah"
+        )
+    voided = built_for(finished_visit.visit, alpha)[0]
+    assert voided.retract
+    assert "diagnosis" not in voided.resource
+    assert_valid_r4(voided.resource)
+
+
+def test_the_encounter_may_point_at_conditions_not_sent_yet_but_only_at_conditions(alpha, finished_visit):
+    encounter = built_for(finished_visit.visit, alpha)[0]
+    entry = encounter.resource["diagnosis"][0]
+    placeholder = {"reference": f"urn:local:Condition:{finished_visit.diagnoses[0].pk}"}
+    waiting = _replace(encounter, diagnosis=[{**entry, "condition": placeholder}])
+    assert checks.problems(waiting) == []  # the sender fills it in once the Condition exists
+    wrong = _replace(encounter, diagnosis=[{**entry, "condition": {"reference": "Observation/1"}}])
+    with translation.override("en"):
+        assert checks.problems(wrong) == ["The visit lists a diagnosis that is not a diagnosis record (Condition)."]
+    assert [p.code for p in checks.find_problems(wrong)] == ["encounter_invalid"]
 
 
 # --- diagnoses --------------------------------------------------------------------------------------
@@ -293,6 +357,9 @@ class _Refs:
     def medication(self, prescription):
         return {"reference": "Medication/b3bd1b8d-84f4-4f2c-a8a9-6e18fbd6f2ff"}
 
+    def condition(self, diagnosis):
+        return {"reference": "Condition/5d2c4a8e-3b1f-4e6a-9c7d-1a2b3c4d5e6f"}
+
     def location(self):
         return None
 
@@ -365,7 +432,91 @@ def test_each_prescription_is_a_medication_and_a_request(alpha, finished_visit):
     assert resource["dosageInstruction"][0]["text"] == "500 mg 3x sehari, oral, 3 hari"
     assert resource["dosageInstruction"][0]["patientInstruction"] == "Diminum sesudah makan bila demam"
     assert resource["dispenseRequest"] == {"quantity": {"value": 10}}
-    assert resource["identifier"][0]["system"] == "http://sys-ids.kemkes.go.id/medicationrequest/alpha"
+
+
+PRESCRIPTION_SYSTEM = "http://sys-ids.kemkes.go.id/prescription/alpha"
+ITEM_SYSTEM = "http://sys-ids.kemkes.go.id/prescription-item/alpha"
+
+
+def test_a_prescription_is_numbered_as_satusehat_numbers_them(alpha, finished_visit):
+    fv = finished_visit
+    requests = of_type(built_for(fv.visit, alpha, KFA), "MedicationRequest")
+    for request, prescription in zip(requests, fv.prescriptions, strict=True):
+        # The prescription (one per visit: the visit's id) and this line of it (the prescription's id).
+        assert sorted(request.resource["identifier"], key=lambda i: i["system"]) == [
+            {"system": ITEM_SYSTEM, "value": str(prescription.pk)},
+            {"system": PRESCRIPTION_SYSTEM, "value": str(fv.visit.pk)},
+        ]
+        assert request.lookup == (ITEM_SYSTEM, str(prescription.pk))  # the line finds it again, alone
+        assert checks.problems(request) == []
+    without_item = _replace(requests[0], identifier=[{"system": PRESCRIPTION_SYSTEM, "value": str(fv.visit.pk)}])
+    with translation.override("en"):
+        assert checks.problems(without_item) == [
+            "The prescription of Oralit 200 ml has no prescription number of the clinic's SATUSEHAT organization."
+        ]
+
+
+def test_every_resource_has_one_lookup_identifier_of_its_own(alpha, finished_visit):
+    builts = built_for(finished_visit.visit, alpha, KFA)
+    for built in builts:
+        assert built.lookup is not None, built.resource_type
+        assert {"system": built.lookup[0], "value": built.lookup[1]} in built.resource["identifier"]
+        assert built.lookup[0].startswith("http://sys-ids.kemkes.go.id/")
+    assert len({built.lookup for built in builts}) == len(builts)
+    encounter, condition = builts[0], of_type(builts, "Condition")[0]
+    assert encounter.lookup == ("http://sys-ids.kemkes.go.id/encounter/alpha", str(finished_visit.visit.pk))
+    assert condition.lookup == ("http://sys-ids.kemkes.go.id/condition/alpha", condition.local_key)
+    medication, oralit = of_type(builts, "Medication")[0], finished_visit.prescriptions[0]
+    assert medication.lookup == ("http://sys-ids.kemkes.go.id/medication/alpha", str(oralit.pk))
+
+
+def test_the_medication_is_satusehats_non_compound_medication(alpha, finished_visit):
+    medication = of_type(built_for(finished_visit.visit, alpha, KFA), "Medication")[0]
+    resource = medication.resource
+    assert resource["meta"] == {"profile": ["https://fhir.kemkes.go.id/r4/StructureDefinition/Medication"]}
+    assert resource["extension"] == [
+        {
+            "url": "https://fhir.kemkes.go.id/r4/StructureDefinition/MedicationType",
+            "valueCodeableConcept": {
+                "coding": [
+                    {
+                        "system": "http://terminology.kemkes.go.id/CodeSystem/medication-type",
+                        "code": "NC",
+                        "display": "Non-compound",
+                    }
+                ]
+            },
+        }
+    ]
+    assert resource["code"]["coding"][0]["system"] == "http://sys-ids.kemkes.go.id/kfa"
+    assert_valid_r4(resource)
+    assert checks.problems(medication) == []
+    assert not medication.optional
+    untyped = _replace(medication, extension=[])
+    with translation.override("en"):
+        assert checks.problems(untyped) == [
+            "Oralit 200 ml has no medication type (non-compound or compound), which SATUSEHAT requires."
+        ]
+
+
+def test_an_unmapped_drug_waits_alone_with_its_request(alpha):
+    fv = make_finished_visit(alpha, patient=NO_ALLERGIES)
+    oralit, paracetamol = fv.prescriptions
+    builts = built_for(fv.visit, alpha, {"oralit 200 ml": KFA["oralit 200 ml"]})
+    optional = {(b.resource_type, b.local_key) for b in builts if b.optional}
+    assert optional == {("Medication", f"{paracetamol.pk}:medication"), ("MedicationRequest", str(paracetamol.pk))}
+    for built in builts:
+        assert_valid_r4(built.resource)  # valid FHIR all the same: only SATUSEHAT wants the code
+    (problem,) = checks.visit_problems_found(builts)
+    assert (problem.code, problem.resource_type, problem.local_key) == (
+        "no_kfa",
+        "Medication",
+        f"{paracetamol.pk}:medication",
+    )
+    # The request points at that Medication: held back with it, by the placeholder the sender gives.
+    request = next(b for b in builts if b.resource_type == "MedicationRequest" and b.local_key == str(paracetamol.pk))
+    assert request.resource["medicationReference"]["reference"] == f"Medication/{paracetamol.pk}"
+    assert not any(b.optional for b in builts if b.local_key.startswith(str(oralit.pk)))
 
 
 def test_the_kfa_code_is_found_whatever_the_drug_spelling(alpha):
@@ -407,6 +558,31 @@ def test_allergies_are_an_unconfirmed_allergy_intolerance(alpha, finished_visit)
     assert resource["identifier"] == [
         {"system": "http://sys-ids.kemkes.go.id/allergy/alpha", "value": str(fv.patient.pk)}
     ]
+
+
+def test_free_text_allergies_wait_alone_and_checks_say_why(alpha, finished_visit):
+    (allergy,) = of_type(built_for(finished_visit.visit, alpha, KFA), "AllergyIntolerance")
+    assert allergy.optional  # SATUSEHAT takes coded allergies only: the rest of the visit goes
+    assert_valid_r4(allergy.resource)  # valid FHIR (the read API and the export keep it)
+    (problem,) = checks.find_problems(allergy)
+    assert (problem.code, problem.resource_type, problem.local_key) == (
+        "allergy_uncoded",
+        "AllergyIntolerance",
+        f"{finished_visit.patient.pk}:allergy",
+    )
+    with translation.override("en"):
+        assert str(problem.message) == ALLERGY_UNCODED
+    # Coded with a category, as SATUSEHAT asks (KFA for a drug), it would be taken.
+    coded = _replace(
+        allergy,
+        category=["medication"],
+        code={
+            "coding": [{"system": "http://sys-ids.kemkes.go.id/kfa", "code": "91000101", "display": "Amoxicillin"}],
+            "text": "Amoksisilin (ruam kulit)",
+        },
+    )
+    assert checks.problems(coded) == []
+    assert [p.code for p in checks.find_problems(_replace(coded, category=[]))] == ["allergy_uncoded"]
 
 
 def test_no_allergies_no_allergy_intolerance(alpha):
@@ -488,8 +664,12 @@ def test_every_resource_is_valid_fhir_r4_and_a_good_visit_has_no_problems(alpha,
     builts = built_for(finished_visit.visit, alpha, KFA)
     for built in builts:
         assert_valid_r4(built.resource)
-        assert checks.problems(built) == [], built.resource_type
-    assert checks.visit_problems(builts) == []
+        if built.resource_type != "AllergyIntolerance":  # free text: see the allergy tests
+            assert checks.problems(built) == [], built.resource_type
+    with translation.override("en"):
+        assert checks.visit_problems(builts) == [ALLERGY_UNCODED]
+    fv = make_finished_visit(alpha, patient=NO_ALLERGIES)
+    assert checks.visit_problems(built_for(fv.visit, alpha, KFA)) == []
 
 
 def _replace(built: fhir.Built, **changes) -> fhir.Built:
@@ -512,7 +692,8 @@ def test_checks_catch_a_bad_icd10_code(alpha, finished_visit):
 
 
 def test_checks_catch_an_unmapped_drug_in_both_languages(alpha, finished_visit):
-    builts = built_for(finished_visit.visit, alpha, {"oralit 200 ml": KFA["oralit 200 ml"]})
+    fv = make_finished_visit(alpha, patient=NO_ALLERGIES)
+    builts = built_for(fv.visit, alpha, {"oralit 200 ml": KFA["oralit 200 ml"]})
     with translation.override("en"):
         assert checks.visit_problems(builts) == [
             "Paracetamol 500 mg: no KFA code yet. Map this drug on the KFA drug codes page."
@@ -576,15 +757,49 @@ def test_checks_on_observation_medication_request_and_patient(alpha, finished_vi
 def test_visit_problems_skip_retractions_and_say_each_problem_once(alpha):
     fv = make_finished_visit(
         alpha,
+        patient=NO_ALLERGIES,
         prescriptions=[
             {"drug": "Paracetamol 500 mg", "dose": "500 mg", "frequency": "3x sehari"},
             {"drug": "Paracetamol 500 mg", "dose": "500 mg", "frequency": "bila demam"},
             {"drug": "Amoksisilin 500 mg", "dose": "500 mg", "frequency": "3x sehari", "void_reason": "Alergi"},
         ],
     )
+    builts = built_for(fv.visit, alpha)
     with translation.override("en"):
-        assert checks.visit_problems(built_for(fv.visit, alpha)) == [
+        assert checks.visit_problems(builts) == [
             "Paracetamol 500 mg: no KFA code yet. Map this drug on the KFA drug codes page."
+        ]
+    # Found once per drug that waits (each holds back its own Medication), none for the voided one.
+    found = checks.visit_problems_found(builts)
+    assert [(p.code, p.local_key) for p in found] == [
+        ("no_kfa", f"{fv.prescriptions[0].pk}:medication"),
+        ("no_kfa", f"{fv.prescriptions[1].pk}:medication"),
+    ]
+
+
+def test_a_problem_is_read_in_the_language_of_whoever_reads_it(alpha):
+    fv = make_finished_visit(alpha, patient=NO_ALLERGIES, diagnoses=[{"code": "A09"}])
+    builts = built_for(fv.visit, alpha, {"oralit 200 ml": KFA["oralit 200 ml"]})
+    condition = of_type(builts, "Condition")[0]
+    broken = _replace(condition, code={"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "J6"}]})
+    with translation.override("en"):  # found while the worker speaks English...
+        (no_kfa,) = checks.visit_problems_found(builts)
+        (bad_code,) = checks.find_problems(broken)
+        structure = checks.find_problems(_replace(condition, subject="Patient/1"))[0]
+    # ...and kept in every language, each read as its reader reads it.
+    assert reasons.in_every_language(no_kfa.message) == {
+        "id": "Paracetamol 500 mg: belum ada kode KFA. Petakan obat ini di halaman Kode obat KFA.",
+        "en": "Paracetamol 500 mg: no KFA code yet. Map this drug on the KFA drug codes page.",
+    }
+    with translation.override("id"):
+        assert str(bad_code.message) == (
+            "J6 bukan kode ICD-10 (satu huruf dan dua angka, lalu titik dan angka berikutnya, seperti J06.9)."
+        )
+        assert str(structure.message).startswith("Sebuah diagnosis: kolom subject ")  # the record's name too
+    with translation.override("en"):
+        assert str(structure.message).startswith("A diagnosis: the field subject ")
+        assert checks.problems(broken) == [
+            "J6 is not an ICD-10 code (a letter and two digits, then a dot and more, as in J06.9)."
         ]
 
 

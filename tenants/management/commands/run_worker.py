@@ -3,8 +3,10 @@
 Each clinic's tasks are queued in its own schema (django-tasks' database backend). The worker visits
 the active clinics in turn, sets the schema, takes back tasks whose worker died (claimed longer ago than
 TASK_LEASE_SECONDS: every task here is safe to run twice), and runs a few ready tasks with the
-library's own worker before moving on, so one busy clinic does not starve the others. `make run`
-starts it beside the web server; Heroku runs it as the Procfile's `worker:` process.
+library's own worker before moving on, so one busy clinic does not starve the others. Every
+`--sweep-seconds` it also sweeps each clinic: waiting SATUSEHAT sends whose wait is over get their
+tasks (`satusehat.outbox.wake_waiting`), and expired exports' files are deleted. `make run` starts it
+beside the web server; Heroku runs it as the Procfile's `worker:` process.
 """
 
 import logging
@@ -22,6 +24,8 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
+from satusehat.export import prune_exports
+from satusehat.outbox import wake_waiting
 from tenants.models import Clinic
 
 logger = logging.getLogger("worker")
@@ -31,6 +35,13 @@ def take_back_stale_tasks(lease_seconds: int) -> int:
     """Tasks claimed by a worker that stopped (killed, dyno restarted) before finishing: ready again."""
     cutoff = timezone.now() - timedelta(seconds=lease_seconds)
     return DBTaskResult.objects.running().filter(started_at__lt=cutoff).update(status="READY", started_at=None)
+
+
+def sweep_clinic() -> int:
+    """The current clinic's sweep: tasks for the sends whose wait is over, expired exports pruned; how
+    many tasks it queued."""
+    prune_exports()
+    return wake_waiting()
 
 
 def run_clinic_tasks(worker_id: str, max_tasks: int) -> int:
@@ -57,6 +68,12 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="Run until no clinic has work, then exit.")
         parser.add_argument("--per-clinic", type=int, default=10, help="Tasks run for a clinic before the next.")
         parser.add_argument("--clinic", help="Only this clinic (its subdomain).")
+        parser.add_argument(
+            "--sweep-seconds",
+            type=float,
+            default=30.0,
+            help="How often each clinic is swept for sends whose wait is over (0: every round).",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         logging.getLogger("django_tasks_db").setLevel(logging.WARNING)
@@ -67,6 +84,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, self._stop)
         worker_id = f"{socket.gethostname()}:{os.getpid()}"[:64]
         self.stdout.write(f"Worker {worker_id} running the clinics' tasks.")
+        self.sweep_seconds = float(options["sweep_seconds"])
+        self.swept: dict[int, float] = {}
         while self.running:
             ran = self._round(worker_id, int(options["per_clinic"]), options.get("clinic"))
             if options["batch"] and ran == 0:
@@ -87,6 +106,11 @@ class Command(BaseCommand):
                 taken = take_back_stale_tasks(settings.TASK_LEASE_SECONDS)
                 if taken:
                     logger.warning("Clinic %s: %d task(s) of a stopped worker taken back.", clinic.schema_name, taken)
+                if time.monotonic() - self.swept.get(clinic.pk, -1e9) >= self.sweep_seconds:
+                    self.swept[clinic.pk] = time.monotonic()
+                    woken = sweep_clinic()
+                    if woken:
+                        logger.info("Clinic %s: %d waiting send(s) queued again.", clinic.schema_name, woken)
                 ran += run_clinic_tasks(worker_id, per_clinic)
             finally:
                 connection.set_schema_to_public()
