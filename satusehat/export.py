@@ -33,6 +33,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from records.models import ChartAccess, Patient, Revision, Visit
+from records.services import snapshot
+from records.specs import SPECS
 from satusehat import fhir, selectors
 from satusehat.models import Export, ExportPart, KfaCode
 from sync.models import Device
@@ -337,6 +339,38 @@ def _write_list(out: IO[str], name: str, rows: Iterable[Any], shape: Callable[[A
     return count
 
 
+def _record(instance: Any) -> dict[str, Any]:
+    """A clinical record as it stands now: every field the record keeps (the SOAP notes among them, which
+    FHIR does not carry), who wrote it and when, and its void."""
+    return {
+        "id": str(instance.pk),
+        "version": instance.version,
+        "created_at": instance.created_at.isoformat(),
+        "created_by": instance.created_by_id,
+        "updated_at": instance.updated_at.isoformat(),
+        "updated_by": instance.updated_by_id,
+        **snapshot(instance),
+    }
+
+
+def _write_records(out: IO[str], progress: _Progress) -> dict[str, int]:
+    """`"records": {"patient": [...], "visit": [...], ...}`: every record as it stands now."""
+    out.write(',\n"records": {')
+    counts: dict[str, int] = {}
+    for index, (entity, spec) in enumerate(SPECS.items()):
+        out.write(("\n" if index == 0 else ",\n") + _json(entity) + ": [")
+        count = 0
+        for chunk in _chunks(spec.model.objects.order_by("created_at", "pk").iterator(chunk_size=CHUNK)):
+            for row in chunk:
+                out.write(("\n" if count == 0 else ",\n") + _json(_record(row)))
+                count += 1
+            progress.advance(len(chunk))
+        out.write("\n]")
+        counts[f"records.{entity}"] = count
+    out.write("\n}")
+    return counts
+
+
 def _write_clinic_json(out: IO[str], progress: _Progress, now: datetime.datetime) -> dict[str, int]:
     progress.begin(_("History of changes, chart openings, staff and devices"))
     out.write("{\n" + '"exported_at": ' + _json(now.isoformat()))
@@ -359,6 +393,7 @@ def _write_clinic_json(out: IO[str], progress: _Progress, now: datetime.datetime
             progress,
         ),
     }
+    counts.update(_write_records(out, progress))
     out.write("\n}\n")
     return counts
 
@@ -372,6 +407,7 @@ def _total_rows() -> int:
         + Device.objects.count()
         + Revision.objects.count()
         + ChartAccess.objects.count()
+        + sum(spec.model.objects.count() for spec in SPECS.values())
     )
 
 

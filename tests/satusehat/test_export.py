@@ -211,6 +211,14 @@ def test_clinic_json_keeps_the_history_with_its_reasons_and_what_fhir_does_not_c
     doctor = staff[alpha.email(Role.DOCTOR)]["id"]
     assert [(o["patient"], o["user"]) for o in clinic["chart_openings"]] == [(str(clinic_records.patient.pk), doctor)]
     assert {"devices", "kfa_codes", "exported_at"} <= set(clinic)
+    # Every record as it stands now, with what FHIR does not carry (the visit's SOAP notes).
+    with schema_context(alpha.clinic.schema_name):
+        visit = Visit.objects.get(pk=clinic_records.visit.pk)
+    [kept] = [v for v in clinic["records"]["visit"] if v["id"] == str(visit.pk)]
+    assert (kept["subjective"], kept["plan"], kept["version"]) == (visit.subjective, visit.plan, visit.version)
+    assert kept["created_by"] == visit.created_by_id
+    voided = [d for d in clinic["records"]["diagnosis"] if d["voided"]]
+    assert [d["void_reason"] for d in voided] == [VOID_REASON]
 
 
 def test_the_export_reports_its_progress_and_finishes_ready(alpha, clinic_records):
