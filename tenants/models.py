@@ -25,7 +25,10 @@ class Clinic(TenantMixin):
     address = models.CharField(_("address"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     licence_number = models.CharField(
-        _("operating licence number"), max_length=100, blank=True, help_text=_("Nomor izin operasional klinik.")
+        _("operating licence number"),
+        max_length=100,
+        blank=True,
+        help_text=_("The clinic's operating licence number (nomor izin operasional)."),
     )
     queue_per_practitioner = models.BooleanField(
         _("a queue per practitioner"),

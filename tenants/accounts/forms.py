@@ -57,7 +57,7 @@ class ClinicSettingsForm(forms.Form):
         label=_("Operating licence number"),
         max_length=100,
         required=False,
-        help_text=_("Nomor izin operasional klinik."),
+        help_text=_("The clinic's operating licence number (nomor izin operasional)."),
     )
     queue_per_practitioner = forms.BooleanField(
         label=_("A queue per practitioner"),
