@@ -304,7 +304,7 @@ def _allergy(resource: dict) -> list[Problem]:
         return []
     return [
         Problem(
-            "allergy_uncoded",
+            Reason.ALLERGY_UNCODED,
             _(
                 "The patient's allergies are written as free text. SATUSEHAT accepts coded allergies only, so "
                 "the allergies stay in the clinic's record and are not sent; the rest of the visit is sent as "
