@@ -107,6 +107,7 @@ class Client:
         self.session = requests.Session()
         self.session.headers["Accept"] = "application/json"
         self._token: tuple[str, datetime.datetime] | None = None  # this client's copy of the kept token
+        self.answered = False  # SATUSEHAT answered a call (not with 5xx or 429): it is up
 
     def __repr__(self) -> str:
         return f"<satusehat.Client {self.connection.environment} org={self.connection.organization_id}>"
@@ -160,6 +161,7 @@ class Client:
                 deferred("SATUSEHAT could not be reached (sign-in): %(error)s.", error=type(exc).__name__)
             ) from None
         self._log("POST", url, response.status_code)
+        self._note_answer(response)
         if response.status_code in (400, 401, 403):
             raise NotConnected(
                 deferred(
@@ -176,9 +178,14 @@ class Client:
         except (ValueError, KeyError, TypeError):
             raise Retryable(deferred("SATUSEHAT's sign-in answer could not be read.")) from None
         expires_at = timezone.now() + datetime.timedelta(seconds=seconds)
-        Connection.objects.filter(pk=self.connection.pk).update(
-            token_encrypted=secrets.encrypt(token), token_expires_at=expires_at
-        )
+        # Kept only while the credentials it was asked with are the stored ones (the owner may have
+        # saved others meanwhile: their token was dropped, and this one must not come back).
+        Connection.objects.filter(
+            pk=self.connection.pk,
+            environment=self.connection.environment,
+            client_id=self.connection.client_id,
+            client_secret_encrypted=self.connection.client_secret_encrypted,
+        ).update(token_encrypted=secrets.encrypt(token), token_expires_at=expires_at)
         self.connection.token_expires_at = expires_at
         self._token = (token, expires_at)
         return token
@@ -262,7 +269,12 @@ class Client:
                 )
             ) from None
         self._log(method, url, response.status_code)
+        self._note_answer(response)
         return response
+
+    def _note_answer(self, response: requests.Response) -> None:
+        if response.status_code < 500 and response.status_code != 429:
+            self.answered = True
 
     def _raise_for_trouble(self, response: requests.Response, what: str) -> None:
         """429 and 5xx: try again later (after Retry-After when given)."""

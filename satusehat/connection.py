@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from satusehat import secrets
 from satusehat.client import Client, NotConnected, Retryable
 from satusehat.models import Connection, IhsNumber, Reason, RemoteResource, VisitSend
-from satusehat.outbox import wait_over, wake_waiting
+from satusehat.outbox import queue_failed, wait_over, wake_waiting
 from satusehat.reasons import deferred, in_every_language
 
 
@@ -104,7 +104,10 @@ def save_connection(
         row.last_test_message = ""
         row.last_test_texts = {}
     row.save()
+    # What waited goes now: the visits waiting for a connection or a hold, and those that gave up
+    # waiting for an unreachable SATUSEHAT.
     wait_over()
+    queue_failed((Reason.UNAVAILABLE,))
     wake_waiting()
     return row
 
@@ -137,10 +140,11 @@ def test_connection() -> tuple[bool, str]:
     changes["last_test_texts"] = {code: text[:500] for code, text in in_every_language(message).items()}
     if ok and row.hold_code == Reason.CREDENTIALS:
         # The owner mended the credentials at SATUSEHAT's end: the visits waiting for them go.
-        changes.update(hold_code="", hold_since=None, hold_until=None, hold_texts={})
+        changes.update(hold_code="", hold_since=None, hold_until=None, hold_tries=0, hold_texts={})
     Connection.objects.filter(pk=row.pk).update(**changes)
     if ok:
         wait_over()
+        queue_failed((Reason.UNAVAILABLE,))
         wake_waiting()
     return ok, str(message)
 

@@ -424,6 +424,9 @@ def _manifest(now: datetime.datetime, counts: dict[str, int]) -> dict[str, Any]:
     }
 
 
+BUSY_RECHECK_SECONDS = 60
+
+
 def _export_lock_key(export_id: uuid.UUID) -> int:
     digest = hashlib.blake2b(f"export:{connection.schema_name}:{export_id}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
@@ -437,6 +440,12 @@ def build_export_once(export_id: uuid.UUID) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
         if not cursor.fetchone()[0]:
+            # Another worker builds it (this task was taken back after its lease). Look again later, in
+            # case that worker dies before it finishes.
+            from satusehat.tasks import make_export
+
+            later = timezone.now() + datetime.timedelta(seconds=BUSY_RECHECK_SECONDS)
+            make_export.using(run_after=later).enqueue(str(export_id))
             return "busy"
     try:
         if Export.objects.filter(pk=export_id, state=Export.State.DONE).exists():

@@ -44,44 +44,73 @@ def is_held(conn: Connection, now: datetime.datetime | None = None) -> bool:
     return bool(conn.hold_code) and (conn.hold_until is None or conn.hold_until > now)
 
 
-def may_try(conn: Connection) -> bool:
-    """Whether a visit may be tried now: the clinic is not held, or its hold is up and this try takes
-    the probe (the others wait for what it finds). `conn` is refreshed with the hold as it stands."""
+FREE = "free"
+PROBE = "probe"
+
+
+def may_try(conn: Connection) -> str:
+    """Whether a visit may be tried now: FREE when the clinic is not held, PROBE when its hold is up and
+    this try takes the probe (the others wait for what it finds), "" when held. `conn` is refreshed
+    with the hold as it stands."""
     if not Connection.objects.filter(pk=conn.pk).exclude(hold_code="").exists():
         conn.hold_code = ""
-        return True
+        return FREE
     now = timezone.now()
     with transaction.atomic():
         row = Connection.objects.select_for_update().get(pk=conn.pk)
         conn.hold_code, conn.hold_until, conn.hold_texts = row.hold_code, row.hold_until, row.hold_texts
         if is_held(row, now):
-            return False
-        if row.hold_code:
-            row.hold_until = now + _probe_window()
-            row.save(update_fields=["hold_until"])
-            conn.hold_until = row.hold_until
-        return True
+            return ""
+        if not row.hold_code:
+            return FREE
+        row.hold_until = now + _probe_window()
+        row.save(update_fields=["hold_until"])
+        conn.hold_until = row.hold_until
+        return PROBE
 
 
-def hold_unavailable(conn: Connection, error: Retryable) -> datetime.datetime:
-    """SATUSEHAT is down: hold the clinic for the next wait; until when."""
+def hand_back(conn: Connection) -> None:
+    """The probe learnt nothing of SATUSEHAT (the visit failed before asking it anything): the next try
+    probes at once instead of after the probe's window."""
+    Connection.objects.filter(pk=conn.pk).exclude(hold_code="").update(hold_until=timezone.now())
+
+
+def hold_unavailable(conn: Connection, error: Retryable, started: datetime.datetime) -> datetime.datetime:
+    """SATUSEHAT is down: hold the clinic for the next wait; until when. A try that began before the
+    hold (in flight on another worker) neither shortens it nor counts as one more try of the clinic."""
     now = timezone.now()
     with transaction.atomic():
         row = Connection.objects.select_for_update().get(pk=conn.pk)
-        row.hold_tries += 1
+        if not row.hold_code or row.hold_since is None or started >= row.hold_since:
+            row.hold_tries += 1
+        wait = backoff_seconds(max(row.hold_tries, 1), error.retry_after)
+        until = now + datetime.timedelta(seconds=wait)
+        if row.hold_code and row.hold_until is not None and row.hold_until > until:
+            until = row.hold_until
         row.hold_code = Reason.UNAVAILABLE
         row.hold_since = row.hold_since or now
-        row.hold_until = now + datetime.timedelta(seconds=backoff_seconds(row.hold_tries, error.retry_after))
+        row.hold_until = until
         row.hold_texts = in_every_language(error.message)
         row.save(update_fields=["hold_tries", "hold_code", "hold_since", "hold_until", "hold_texts"])
     return row.hold_until
 
 
-def hold_credentials(conn: Connection, message: object) -> datetime.datetime:
-    """SATUSEHAT refused the clinic's credentials: hold the clinic until they change (or an hour)."""
+def _same_credentials(row: Connection, conn: Connection) -> bool:
+    return (row.environment, row.client_id, row.client_secret_encrypted) == (
+        conn.environment,
+        conn.client_id,
+        conn.client_secret_encrypted,
+    )
+
+
+def hold_credentials(conn: Connection, message: object) -> datetime.datetime | None:
+    """SATUSEHAT refused the clinic's credentials: hold the clinic until they change (or an hour); until
+    when. None when the owner changed them while this try used the old ones (no hold)."""
     now = timezone.now()
     with transaction.atomic():
         row = Connection.objects.select_for_update().get(pk=conn.pk)
+        if not _same_credentials(row, conn):
+            return None
         if row.hold_code != Reason.CREDENTIALS:
             row.hold_since = now
         row.hold_code = Reason.CREDENTIALS
@@ -91,15 +120,18 @@ def hold_credentials(conn: Connection, message: object) -> datetime.datetime:
     return row.hold_until
 
 
-def release(conn: Connection) -> bool:
-    """A call went through: end the clinic's hold, queueing again the visits that gave up waiting;
-    whether there was a hold. Costs one read when there was none."""
+def release(conn: Connection, started: datetime.datetime) -> bool:
+    """SATUSEHAT answered a try that began at `started`: end the clinic's hold, queueing again the visits
+    that gave up waiting; whether there was a hold. A try that began before the hold (in flight on
+    another worker) does not end it. Costs one read when there was none."""
     from satusehat.outbox import queue_failed, wait_over
 
     if not Connection.objects.filter(pk=conn.pk).exclude(hold_code="", hold_tries=0).exists():
         return False
     with transaction.atomic():
         row = Connection.objects.select_for_update().get(pk=conn.pk)
+        if row.hold_since is not None and row.hold_since > started:
+            return False
         held = bool(row.hold_code)
         row.hold_code, row.hold_since, row.hold_until, row.hold_tries, row.hold_texts = "", None, None, 0, {}
         row.save(update_fields=["hold_code", "hold_since", "hold_until", "hold_tries", "hold_texts"])

@@ -89,6 +89,9 @@ class VisitSend(models.Model):
     reason_code = models.CharField(max_length=32, blank=True)
     reason = models.TextField(blank=True)
     reason_texts = models.JSONField(default=dict, blank=True)  # the reason in each language
+    # A create was asked of SATUSEHAT: its answer may have been lost (a timeout, a killed worker), so a
+    # void asks SATUSEHAT what it holds before deciding there is nothing to retract.
+    create_tried = models.BooleanField(default=False)
     queued_at = models.DateTimeField()
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)

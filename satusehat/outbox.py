@@ -45,7 +45,8 @@ def queue_visits(visit_ids: Iterable[uuid.UUID]) -> None:
     with connection.cursor() as cursor:
         cursor.executemany(
             "INSERT INTO satusehat_visitsend (visit_id, state, wanted, sent, attempts, reason_code, reason, "
-            "reason_texts, queued_at, next_attempt_at) VALUES (%s, 'queued', 1, 0, 0, '', '', '{}', %s, %s) "
+            "reason_texts, create_tried, queued_at, next_attempt_at) "
+            "VALUES (%s, 'queued', 1, 0, 0, '', '', '{}', false, %s, %s) "
             "ON CONFLICT (visit_id) DO UPDATE SET wanted = satusehat_visitsend.wanted + 1, state = 'queued', "
             "attempts = 0, reason_code = '', reason = '', reason_texts = '{}', queued_at = EXCLUDED.queued_at, "
             "next_attempt_at = EXCLUDED.next_attempt_at, failed_at = NULL",

@@ -142,6 +142,13 @@ def _enqueue(visit_id: uuid.UUID, at: datetime.datetime) -> None:
 class Start:
     wanted: int
     attempts: int
+    started: datetime.datetime
+    create_tried: bool  # an earlier try asked SATUSEHAT to create something (its answer may be lost)
+
+
+class ConnectionChangedError(Exception):
+    """The owner moved the clinic to another SATUSEHAT while this try ran: what it learnt is not valid
+    there (the move queued the visit again)."""
 
 
 def _begin(visit_id: uuid.UUID) -> Start | str:
@@ -162,7 +169,7 @@ def _begin(visit_id: uuid.UUID) -> Start | str:
             return "not yet"  # a leftover task: the visit's own task waits for its time
         row.last_attempt_at = now
         row.save(update_fields=["last_attempt_at"])
-        return Start(wanted=row.wanted, attempts=row.attempts)
+        return Start(wanted=row.wanted, attempts=row.attempts, started=now, create_tried=row.create_tried)
 
 
 def _event(visit_id: uuid.UUID, at: datetime.datetime, outcome: str, code: str, message: object) -> None:
@@ -390,9 +397,15 @@ def _lookup(built: fhir.Built, resource: dict) -> tuple[str, str] | None:
     return None
 
 
-def _remember(built: fhir.Built, visit_id: uuid.UUID, remote_id: str) -> RemoteResource:
-    """Record at once (its own transaction) a resource SATUSEHAT holds, so a crash right after keeps it."""
+def _remember(built: fhir.Built, visit_id: uuid.UUID, remote_id: str, conn: Connection) -> RemoteResource:
+    """Record at once (its own transaction) a resource SATUSEHAT holds, so a crash right after keeps it;
+    not if the clinic moved to another SATUSEHAT meanwhile (the connection row is locked against it)."""
     with transaction.atomic():
+        same = Connection.objects.select_for_update().filter(
+            pk=conn.pk, environment=conn.environment, organization_id=conn.organization_id
+        )
+        if not same.exists():
+            raise ConnectionChangedError
         row, _created = RemoteResource.objects.update_or_create(
             resource_type=built.resource_type,
             local_key=built.local_key,
@@ -413,12 +426,13 @@ class Sending:
     held: set[str]  # placeholders of resources held back (an optional one with a problem, refused)
     refused: list[object]
     sent: int = 0
+    create_marked: bool = False
 
 
 def _find(sending: Sending, built: fhir.Built, resource: dict) -> RemoteResource | None:
     identifier = _lookup(built, resource)
     found = sending.client.find_by_identifier(built.resource_type, *identifier) if identifier else None
-    return _remember(built, sending.visit.pk, found) if found else None
+    return _remember(built, sending.visit.pk, found, sending.client.connection) if found else None
 
 
 def _retract(sending: Sending, built: fhir.Built, row: RemoteResource | None) -> None:
@@ -445,7 +459,9 @@ def _put(sending: Sending, built: fhir.Built, resource: dict) -> RemoteResource:
         if row is not None:
             sending.client.update(built.resource_type, row.remote_id, resource)
         else:
-            row = _remember(built, sending.visit.pk, sending.client.create(built.resource_type, resource))
+            _mark_create(sending)
+            remote_id = sending.client.create(built.resource_type, resource)
+            row = _remember(built, sending.visit.pk, remote_id, sending.client.connection)
         sending.remote[key] = row
     else:
         sending.client.update(built.resource_type, row.remote_id, resource)
@@ -453,6 +469,14 @@ def _put(sending: Sending, built: fhir.Built, resource: dict) -> RemoteResource:
     sending.known[placeholder(built.resource_type, built.local_key)] = f"{built.resource_type}/{row.remote_id}"
     sending.sent += 1
     return row
+
+
+def _mark_create(sending: Sending) -> None:
+    """Before the visit's first create: say so on its row (committed), so a void after an answer that
+    never came (a timeout, a killed worker) asks SATUSEHAT what it holds."""
+    if not sending.create_marked and not sending.maybe_lost:
+        VisitSend.objects.filter(visit_id=sending.visit.pk).update(create_tried=True)
+    sending.create_marked = True
 
 
 def _send_one(sending: Sending, built: fhir.Built) -> fhir.Built | None:
@@ -538,44 +562,63 @@ def _send(visit_id: uuid.UUID) -> str:
     visit = _load_visit(visit_id)
     if visit is None:
         return _finish_failed(visit_id, start, Reason.INVALID, deferred("The visit is not in the clinic's records."))
-    maybe_lost = SendEvent.objects.filter(visit_id=visit_id, outcome="retry").exists()
+    maybe_lost = start.create_tried
     if visit.is_voided and not maybe_lost and not RemoteResource.objects.filter(visit_id=visit_id).exists():
         return _finish_sent(visit_id, start, deferred("Voided before it was sent: nothing to send."))
     conn = Connection.objects.order_by("pk").first()
     if conn is None:
         return _wait(visit_id, Reason.NOT_CONNECTED, None, deferred(NOT_CONNECTED_MESSAGE), None)
-    if not hold.may_try(conn):
+    turn = hold.may_try(conn)
+    if not turn:
         return _wait(visit_id, conn.hold_code, conn.hold_texts, "", conn.hold_until)
     client = Client(conn)
+    try:
+        return _try(visit, start, conn, client, turn)
+    finally:
+        client.close()
+
+
+def _try(visit: Visit, start: Start, conn: Connection, client: Client, turn: str) -> str:
+    """One try of the visit, and what it tells of SATUSEHAT: down (the clinic's hold), refusing the
+    credentials, or up (answering, whatever it said of the visit: the hold ends)."""
+    visit_id = visit.pk
+    outcome: str | None = None
     try:
         _check_people(visit, client)
         kfa = selectors.kfa_codes(p.drug for p in visit.prescriptions.all())
         builts = fhir.visit_resources(visit, SatusehatRefs(conn, client), kfa=kfa)
         blocking, alone, held = _problems(builts)
         if blocking:
-            return _finish_failed(visit_id, start, Reason.INVALID, joined([p.message for p in blocking]))
-        sending = Sending(visit, client, maybe_lost, {}, {}, held, [])
-        _send_resources(sending, builts)
+            outcome = _finish_failed(visit_id, start, Reason.INVALID, joined([p.message for p in blocking]))
+        else:
+            sending = Sending(visit, client, start.create_tried, {}, {}, held, [])
+            _send_resources(sending, builts)
     except CannotSendError as stop:
-        return _finish_failed(visit_id, start, stop.code, stop.message)
+        outcome = _finish_failed(visit_id, start, stop.code, stop.message)
     except NotConnected as exc:
         until = hold.hold_credentials(conn, exc.message)
+        if until is None:
+            return "connection changed"  # the owner saved new credentials meanwhile; the sweep sends it
         return _wait(visit_id, Reason.CREDENTIALS, None, exc.message, until)
     except Refused as exc:
-        hold.release(conn)
-        return _finish_failed(
+        outcome = _finish_failed(
             visit_id, start, Reason.REFUSED, deferred("SATUSEHAT refused the visit: %(message)s", message=exc.message)
         )
     except Retryable as exc:
-        return _finish_retry(visit_id, start, exc, hold.hold_unavailable(conn, exc))
+        return _finish_retry(visit_id, start, exc, hold.hold_unavailable(conn, exc, start.started))
+    except ConnectionChangedError:
+        return "connection changed"
     except Exception:
         # A fault of ours (a bug): logged with its trace, retried like a network fault so it is not lost.
         logger.exception("Sending visit %s to SATUSEHAT failed unexpectedly", visit_id)
-        return _finish_retry(visit_id, start, Retryable(deferred("An unexpected error occurred while sending.")), None)
-    finally:
-        client.close()
-    hold.release(conn)
-    return _finished(visit_id, start, sending, alone)
+        outcome = _finish_retry(
+            visit_id, start, Retryable(deferred("An unexpected error occurred while sending.")), None
+        )
+    if client.answered:
+        hold.release(conn, start.started)
+    elif turn == hold.PROBE:
+        hold.hand_back(conn)
+    return outcome if outcome is not None else _finished(visit_id, start, sending, alone)
 
 
 def _finished(visit_id: uuid.UUID, start: Start, sending: Sending, alone: list[checks.Problem]) -> str:
@@ -587,6 +630,7 @@ def _finished(visit_id: uuid.UUID, start: Start, sending: Sending, alone: list[c
     waiting = [problem.message for problem in alone] + [
         deferred("SATUSEHAT refused a part of the visit: %(message)s", message=message) for message in sending.refused
     ]
+    waiting = list({str(message): message for message in waiting}.values())  # two lines of one drug: said once
     if not waiting:
         return _finish_sent(visit_id, start, joined([sent, *noted]) if noted else sent)
     if any(problem.code == Reason.NO_KFA for problem in alone):

@@ -55,5 +55,14 @@ class Migration(migrations.Migration):
             name="reason_texts",
             field=models.JSONField(blank=True, default=dict),
         ),
+        migrations.AddField(
+            model_name="visitsend",
+            name="create_tried",
+            field=models.BooleanField(default=False),
+        ),
+        migrations.RunSQL(
+            "UPDATE satusehat_visitsend SET create_tried = true WHERE last_attempt_at IS NOT NULL",
+            migrations.RunSQL.noop,
+        ),
         migrations.RunSQL(WAIT_FOR_CONNECTION, migrations.RunSQL.noop),
     ]

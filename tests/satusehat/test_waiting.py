@@ -15,14 +15,15 @@ from django_tenants.utils import schema_context
 
 from records import services
 from records.models import Patient
-from satusehat import export, outbox
+from satusehat import export, hold, outbox
+from satusehat.client import Client, Retryable
 from satusehat.kfa import kfa_code_set
-from satusehat.models import Connection, Export, RemoteResource, VisitSend
+from satusehat.models import Connection, Export, RemoteResource, SendEvent, VisitSend
 from satusehat.sender import send_visit
 from tenants.accounts.models import Role, User
 from tests.satusehat import standin as standin_fixtures
 from tests.satusehat.factories import actor_of, make_finished_visit
-from tests.satusehat.standin import prepare
+from tests.satusehat.standin import connect, prepare
 
 pytestmark = pytest.mark.django_db
 satusehat_standin = standin_fixtures.satusehat_standin  # the stand-in's fixture, used by name
@@ -103,8 +104,6 @@ def test_when_the_hold_is_up_one_try_probes_while_the_others_keep_waiting(alpha,
         past = timezone.now() - datetime.timedelta(seconds=1)
         Connection.objects.update(hold_until=past)
         VisitSend.objects.update(next_attempt_at=past)
-        from satusehat import hold
-
         conn = Connection.objects.get()
         assert hold.may_try(conn)  # this try takes the probe...
         assert not hold.may_try(Connection.objects.get())  # ...and another waits for what it finds
@@ -231,3 +230,131 @@ def test_an_export_is_built_by_one_worker_at_a_time(alpha):
         assert export.build_export_once(row.pk) == "built"
         assert Export.objects.get(pk=row.pk).state == "done"
         assert export.build_export_once(row.pk) == "built already"
+
+
+# --- races between workers, found in review -----------------------------------------------------------
+
+
+def test_an_export_taken_back_while_building_is_built_even_if_its_first_worker_dies(alpha, settings):
+    from tests.satusehat.standin import run_worker
+
+    with schema_context(alpha.clinic.schema_name):
+        owner = User.objects.get(email=alpha.email(Role.OWNER))
+        row = export.export_start(by=owner)
+        Export.objects.filter(pk=row.pk).update(state=Export.State.RUNNING)  # worker 1 is building it
+        DBTaskResult.objects.filter(task_path="satusehat.tasks.make_export").update(
+            status="RUNNING", started_at=timezone.now() - datetime.timedelta(seconds=settings.TASK_LEASE_SECONDS + 5)
+        )
+        key = export._export_lock_key(row.pk)
+    worker1 = connections.create_connection("default")
+    try:
+        with worker1.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+        run_worker(alpha, until_seconds=5)  # worker 2 takes the task back: busy, and looks again later
+        with schema_context(alpha.clinic.schema_name):
+            assert Export.objects.get(pk=row.pk).state == Export.State.RUNNING
+            later = DBTaskResult.objects.filter(task_path="satusehat.tasks.make_export", status="READY")
+            assert later.count() == 1
+            later.update(run_after=timezone.now())  # the time has come
+        with worker1.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])  # worker 1 dies
+    finally:
+        worker1.close()
+    run_worker(alpha, until_seconds=5)
+    with schema_context(alpha.clinic.schema_name):
+        assert Export.objects.get(pk=row.pk).state == Export.State.DONE
+
+
+def test_a_create_lost_with_a_killed_worker_then_voided_is_found_and_retracted(alpha, ready):
+    made = make_finished_visit(alpha)
+    ready.fail_next(r"^/Encounter$", "lost", method="POST")
+    assert _send(alpha, made.visit.pk) == "retry"
+    [encounter] = _eventually(lambda: ready.stored("Encounter"))
+    with schema_context(alpha.clinic.schema_name):
+        # A killed worker leaves no event of its try, and no hold.
+        SendEvent.objects.filter(visit_id=made.visit.pk).delete()
+        Connection.objects.update(hold_code="", hold_since=None, hold_until=None, hold_tries=0)
+        services.record_void(instance=made.visit, actor=actor_of(alpha, Role.DOCTOR), reason="Pasien salah")
+        VisitSend.objects.filter(visit_id=made.visit.pk).update(next_attempt_at=None)
+    assert _send(alpha, made.visit.pk) == "sent"
+    [stored] = ready.stored("Encounter")
+    assert (stored["id"], stored["status"]) == (encounter["id"], "entered-in-error")
+
+
+def test_a_try_with_the_old_secret_does_not_hold_the_clinic_after_the_owner_saved_the_right_one(
+    alpha, ready, monkeypatch
+):
+    connect(alpha, ready, client_secret="secret-lama-yang-sudah-dicabut")
+    made = make_finished_visit(alpha)
+    original = Client._new_token
+
+    def owner_saves_meanwhile(self):
+        connect(alpha, ready)  # the owner enters the right secret while this try asks for a token
+        return original(self)
+
+    monkeypatch.setattr(Client, "_new_token", owner_saves_meanwhile)
+    assert _send(alpha, made.visit.pk) == "connection changed"
+    monkeypatch.setattr(Client, "_new_token", original)
+    with schema_context(alpha.clinic.schema_name):
+        assert Connection.objects.get().hold_code == ""
+    assert _send(alpha, make_finished_visit(alpha).visit.pk) == "sent"
+    with schema_context(alpha.clinic.schema_name):
+        outbox.wake_waiting()
+    assert _tasks(alpha, made.visit.pk) >= 1  # the first visit still has a task to go with
+    assert _send(alpha, made.visit.pk) == "sent"
+
+
+def test_a_try_already_under_way_does_not_end_a_hold_that_began_after_it(alpha, ready, monkeypatch):
+    made = make_finished_visit(alpha)
+    original = Client.create
+    fired = []
+
+    def rate_limited_meanwhile(self, resource_type, resource):
+        if not fired:
+            fired.append(True)  # another worker's request meets 429 with Retry-After: 3600
+            hold.hold_unavailable(self.connection, Retryable("429", retry_after=3600, status=429), timezone.now())
+        return original(self, resource_type, resource)
+
+    monkeypatch.setattr(Client, "create", rate_limited_meanwhile)
+    assert _send(alpha, made.visit.pk) == "sent"
+    with schema_context(alpha.clinic.schema_name):
+        row = Connection.objects.get()
+    assert row.hold_code == "unavailable"
+    assert row.hold_until - timezone.now() > datetime.timedelta(minutes=55)
+    # A later failure of a try in flight before it does not shorten it either.
+    with schema_context(alpha.clinic.schema_name):
+        early = timezone.now() - datetime.timedelta(minutes=1)
+        hold.hold_unavailable(row, Retryable("500", status=500), early)
+        again = Connection.objects.get()
+    assert again.hold_until == row.hold_until
+    assert again.hold_tries == row.hold_tries
+
+
+def test_a_probe_satusehat_answered_ends_the_hold_though_the_visit_failed(alpha, ready):
+    bad = make_finished_visit(alpha, patient={"nik": "3174014403920005", "birth_date": "1992-03-04"})
+    good = make_finished_visit(alpha)
+    with schema_context(alpha.clinic.schema_name):
+        Connection.objects.update(
+            hold_code="unavailable",
+            hold_tries=3,
+            hold_since=timezone.now() - datetime.timedelta(minutes=5),
+            hold_until=timezone.now() - datetime.timedelta(seconds=1),
+        )
+    assert _send(alpha, bad.visit.pk) == "failed: patient_unknown"  # SATUSEHAT answered the search
+    assert _send(alpha, good.visit.pk) == "sent"
+
+
+def test_a_probe_that_asked_satusehat_nothing_hands_the_probe_back(alpha, ready):
+    no_nik = make_finished_visit(alpha, patient={"nik": ""})
+    with schema_context(alpha.clinic.schema_name):
+        Connection.objects.update(
+            hold_code="unavailable",
+            hold_tries=3,
+            hold_since=timezone.now() - datetime.timedelta(minutes=5),
+            hold_until=timezone.now() - datetime.timedelta(seconds=1),
+        )
+    assert _send(alpha, no_nik.visit.pk) == "failed: no_nik"
+    with schema_context(alpha.clinic.schema_name):
+        row = Connection.objects.get()
+    assert row.hold_code == "unavailable"  # nothing learnt of SATUSEHAT...
+    assert row.hold_until <= timezone.now()  # ...so the next try probes at once
