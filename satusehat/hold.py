@@ -75,9 +75,12 @@ def hand_back(conn: Connection) -> None:
     Connection.objects.filter(pk=conn.pk).exclude(hold_code="").update(hold_until=timezone.now())
 
 
-def hold_unavailable(conn: Connection, error: Retryable, started: datetime.datetime) -> datetime.datetime:
+def hold_unavailable(
+    conn: Connection, error: Retryable, started: datetime.datetime, *, probing: bool = False
+) -> datetime.datetime:
     """SATUSEHAT is down: hold the clinic for the next wait; until when. A try that began before the
-    hold (in flight on another worker) neither shortens it nor counts as one more try of the clinic."""
+    hold (in flight on another worker) neither shortens it nor counts as one more try of the clinic;
+    the probe sets the next wait (the hold's end it holds is only its own window)."""
     now = timezone.now()
     with transaction.atomic():
         row = Connection.objects.select_for_update().get(pk=conn.pk)
@@ -85,7 +88,7 @@ def hold_unavailable(conn: Connection, error: Retryable, started: datetime.datet
             row.hold_tries += 1
         wait = backoff_seconds(max(row.hold_tries, 1), error.retry_after)
         until = now + datetime.timedelta(seconds=wait)
-        if row.hold_code and row.hold_until is not None and row.hold_until > until:
+        if not probing and row.hold_code and row.hold_until is not None and row.hold_until > until:
             until = row.hold_until
         row.hold_code = Reason.UNAVAILABLE
         row.hold_since = row.hold_since or now

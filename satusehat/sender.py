@@ -605,7 +605,9 @@ def _try(visit: Visit, start: Start, conn: Connection, client: Client, turn: str
             visit_id, start, Reason.REFUSED, deferred("SATUSEHAT refused the visit: %(message)s", message=exc.message)
         )
     except Retryable as exc:
-        return _finish_retry(visit_id, start, exc, hold.hold_unavailable(conn, exc, start.started))
+        return _finish_retry(
+            visit_id, start, exc, hold.hold_unavailable(conn, exc, start.started, probing=turn == hold.PROBE)
+        )
     except ConnectionChangedError:
         return "connection changed"
     except Exception:
