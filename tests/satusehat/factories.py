@@ -18,6 +18,7 @@ Overrides (each optional):
 """
 
 import datetime
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -192,3 +193,19 @@ def _write_part(visit: Visit, entity: str, actor: services.Actor, spec: dict[str
     if spec.get("void_reason"):
         part = services.record_void(instance=part, actor=actor, reason=spec["void_reason"])
     return part
+
+
+def send(clinic: ClinicFixture, visit_id: uuid.UUID) -> str:
+    """Send the visit now, in the clinic's schema, as its task does; what happened."""
+    from satusehat.sender import send_visit
+
+    with schema_context(clinic.clinic.schema_name):
+        return send_visit(visit_id)
+
+
+def send_state(clinic: ClinicFixture, visit_id: uuid.UUID):
+    """The visit's `VisitSend` row as it stands."""
+    from satusehat.models import VisitSend
+
+    with schema_context(clinic.clinic.schema_name):
+        return VisitSend.objects.get(visit_id=visit_id)

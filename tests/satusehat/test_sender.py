@@ -19,6 +19,8 @@ from satusehat.sender import retry_failed, send_visit
 from tenants.accounts.models import Role
 from tests.satusehat import standin as standin_fixtures
 from tests.satusehat.factories import actor_of, make_finished_visit
+from tests.satusehat.factories import send as _send
+from tests.satusehat.factories import send_state as _state
 from tests.satusehat.standin import (
     ORGANIZATION_ID,
     PATIENT_IHS,
@@ -30,16 +32,6 @@ from tests.satusehat.standin import (
 
 pytestmark = pytest.mark.django_db
 satusehat_standin = standin_fixtures.satusehat_standin  # the stand-in's fixture, used by name
-
-
-def _send(clinic, visit_id) -> str:
-    with schema_context(clinic.clinic.schema_name):
-        return send_visit(visit_id)
-
-
-def _state(clinic, visit_id) -> VisitSend:
-    with schema_context(clinic.clinic.schema_name):
-        return VisitSend.objects.get(visit_id=visit_id)
 
 
 def _fhir_requests(standin) -> list:
@@ -393,6 +385,8 @@ def test_a_visit_another_worker_is_sending_is_left_to_it_and_tried_again_later(a
             assert send_visit(made.visit.pk) == "busy"
             assert DBTaskResult.objects.count() == tasks + 1
         assert ready.requests == []
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])  # that worker is done (closing ends it later)
     finally:
         other.close()
     assert _send(alpha, made.visit.pk) == "sent"

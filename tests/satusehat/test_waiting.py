@@ -19,10 +19,11 @@ from satusehat import export, hold, outbox
 from satusehat.client import Client, Retryable
 from satusehat.kfa import kfa_code_set
 from satusehat.models import Connection, Export, RemoteResource, SendEvent, VisitSend
-from satusehat.sender import send_visit
 from tenants.accounts.models import Role, User
 from tests.satusehat import standin as standin_fixtures
 from tests.satusehat.factories import actor_of, make_finished_visit
+from tests.satusehat.factories import send as _send
+from tests.satusehat.factories import send_state as _state
 from tests.satusehat.standin import connect, prepare
 
 pytestmark = pytest.mark.django_db
@@ -35,14 +36,15 @@ def ready(alpha, satusehat_standin):
     return satusehat_standin
 
 
-def _send(clinic, visit_id) -> str:
+def _hold_is_up(clinic) -> None:
+    """The clinic was held as SATUSEHAT was down, and the hold's time is up: the next try probes."""
     with schema_context(clinic.clinic.schema_name):
-        return send_visit(visit_id)
-
-
-def _state(clinic, visit_id) -> VisitSend:
-    with schema_context(clinic.clinic.schema_name):
-        return VisitSend.objects.get(visit_id=visit_id)
+        Connection.objects.update(
+            hold_code="unavailable",
+            hold_tries=3,
+            hold_since=timezone.now() - datetime.timedelta(minutes=5),
+            hold_until=timezone.now() - datetime.timedelta(seconds=1),
+        )
 
 
 def _encounter_posts(standin) -> int:
@@ -333,26 +335,14 @@ def test_a_try_already_under_way_does_not_end_a_hold_that_began_after_it(alpha, 
 def test_a_probe_satusehat_answered_ends_the_hold_though_the_visit_failed(alpha, ready):
     bad = make_finished_visit(alpha, patient={"nik": "3174014403920005", "birth_date": "1992-03-04"})
     good = make_finished_visit(alpha)
-    with schema_context(alpha.clinic.schema_name):
-        Connection.objects.update(
-            hold_code="unavailable",
-            hold_tries=3,
-            hold_since=timezone.now() - datetime.timedelta(minutes=5),
-            hold_until=timezone.now() - datetime.timedelta(seconds=1),
-        )
+    _hold_is_up(alpha)
     assert _send(alpha, bad.visit.pk) == "failed: patient_unknown"  # SATUSEHAT answered the search
     assert _send(alpha, good.visit.pk) == "sent"
 
 
 def test_a_probe_that_asked_satusehat_nothing_hands_the_probe_back(alpha, ready):
     no_nik = make_finished_visit(alpha, patient={"nik": ""})
-    with schema_context(alpha.clinic.schema_name):
-        Connection.objects.update(
-            hold_code="unavailable",
-            hold_tries=3,
-            hold_since=timezone.now() - datetime.timedelta(minutes=5),
-            hold_until=timezone.now() - datetime.timedelta(seconds=1),
-        )
+    _hold_is_up(alpha)
     assert _send(alpha, no_nik.visit.pk) == "failed: no_nik"
     with schema_context(alpha.clinic.schema_name):
         row = Connection.objects.get()
