@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 
 from satusehat import secrets
 from satusehat.client import Client, NotConnected, Retryable
+from satusehat.hold import NO_HOLD
 from satusehat.models import Connection, IhsNumber, Reason, RemoteResource, VisitSend
-from satusehat.outbox import queue_failed, wait_over, wake_waiting
+from satusehat.outbox import resume_waiting, wake_waiting
 from satusehat.reasons import deferred, in_every_language
 
 
@@ -95,7 +96,8 @@ def save_connection(
         queue_visits(list(VisitSend.objects.values_list("visit_id", flat=True)))
     if credentials_changed or moved:
         # Whatever held the clinic (refused credentials) is asked again with what was just entered.
-        row.hold_code, row.hold_since, row.hold_until, row.hold_tries, row.hold_texts = "", None, None, 0, {}
+        for field, value in NO_HOLD.items():
+            setattr(row, field, value)
     if credentials_changed:
         row.token_encrypted = ""
         row.token_expires_at = None
@@ -104,10 +106,7 @@ def save_connection(
         row.last_test_message = ""
         row.last_test_texts = {}
     row.save()
-    # What waited goes now: the visits waiting for a connection or a hold, and those that gave up
-    # waiting for an unreachable SATUSEHAT.
-    wait_over()
-    queue_failed((Reason.UNAVAILABLE,))
+    resume_waiting()
     wake_waiting()
     return row
 
@@ -140,11 +139,10 @@ def test_connection() -> tuple[bool, str]:
     changes["last_test_texts"] = {code: text[:500] for code, text in in_every_language(message).items()}
     if ok and row.hold_code == Reason.CREDENTIALS:
         # The owner mended the credentials at SATUSEHAT's end: the visits waiting for them go.
-        changes.update(hold_code="", hold_since=None, hold_until=None, hold_tries=0, hold_texts={})
+        changes.update(NO_HOLD)
     Connection.objects.filter(pk=row.pk).update(**changes)
     if ok:
-        wait_over()
-        queue_failed((Reason.UNAVAILABLE,))
+        resume_waiting()
         wake_waiting()
     return ok, str(message)
 

@@ -20,6 +20,8 @@ from satusehat.models import Connection, Reason
 from satusehat.reasons import in_every_language
 
 MAX_BACKOFF_SECONDS = 3600
+# A connection with no hold.
+NO_HOLD = {"hold_code": "", "hold_since": None, "hold_until": None, "hold_tries": 0, "hold_texts": {}}
 # A clinic whose credentials were refused is asked again after this long (the portal may have been
 # mended without a change here).
 CREDENTIALS_RECHECK = datetime.timedelta(hours=1)
@@ -127,7 +129,7 @@ def release(conn: Connection, started: datetime.datetime) -> bool:
     """SATUSEHAT answered a try that began at `started`: end the clinic's hold, queueing again the visits
     that gave up waiting; whether there was a hold. A try that began before the hold (in flight on
     another worker) does not end it. Costs one read when there was none."""
-    from satusehat.outbox import queue_failed, wait_over
+    from satusehat.outbox import resume_waiting
 
     if not Connection.objects.filter(pk=conn.pk).exclude(hold_code="", hold_tries=0).exists():
         return False
@@ -136,10 +138,8 @@ def release(conn: Connection, started: datetime.datetime) -> bool:
         if row.hold_since is not None and row.hold_since > started:
             return False
         held = bool(row.hold_code)
-        row.hold_code, row.hold_since, row.hold_until, row.hold_tries, row.hold_texts = "", None, None, 0, {}
-        row.save(update_fields=["hold_code", "hold_since", "hold_until", "hold_tries", "hold_texts"])
+        Connection.objects.filter(pk=row.pk).update(**NO_HOLD)
         if held:
-            wait_over()
-            queue_failed((Reason.UNAVAILABLE,))
+            resume_waiting()
     conn.hold_code = ""
     return held

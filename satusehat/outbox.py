@@ -137,6 +137,13 @@ def wait_over() -> int:
     return waiting.update(next_attempt_at=None)
 
 
+def resume_waiting() -> None:
+    """What held the clinic is over: the visits that waited go at once, and those that gave up waiting
+    for an unreachable SATUSEHAT are queued again."""
+    wait_over()
+    queue_failed((Reason.UNAVAILABLE,))
+
+
 def wake_waiting(now: datetime.datetime | None = None) -> int:
     """Give a task to each queued visit whose wait is over and that has none (while the clinic is
     connected and not held); how many. A task too many is harmless: the sender finds nothing to do."""

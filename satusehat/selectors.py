@@ -153,11 +153,6 @@ def send_counts(wait: str = "") -> dict[str, int]:
     return counts
 
 
-def waiting_count(wait: str) -> int:
-    """How many visits wait (see `send_counts`)."""
-    return VisitSend.objects.filter(_waiting(wait)).count()
-
-
 def events_by_visit(visit_ids: Iterable[uuid.UUID], per_visit: int = 5) -> dict[uuid.UUID, list[SendEvent]]:
     """Each visit's latest tries (at most `per_visit`), newest first: one query for a page of visits."""
     ids = list(visit_ids)
@@ -173,17 +168,6 @@ def events_by_visit(visit_ids: Iterable[uuid.UUID], per_visit: int = 5) -> dict[
     for event in latest:
         found[event.visit_id].append(event)
     return found
-
-
-def tries_by_visit(visit_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """How many tries each visit has had in all (its `SendEvent` rows)."""
-    rows = (
-        SendEvent.objects.filter(visit_id__in=list(visit_ids))
-        .order_by()
-        .values_list("visit_id")
-        .annotate(n=Count("pk"))
-    )
-    return dict(rows)
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,6 @@ def _enqueue(visit_id: uuid.UUID, at: datetime.datetime) -> None:
 @dataclass(frozen=True)
 class Start:
     wanted: int
-    attempts: int
     started: datetime.datetime
     create_tried: bool  # an earlier try asked SATUSEHAT to create something (its answer may be lost)
 
@@ -169,7 +168,7 @@ def _begin(visit_id: uuid.UUID) -> Start | str:
             return "not yet"  # a leftover task: the visit's own task waits for its time
         row.last_attempt_at = now
         row.save(update_fields=["last_attempt_at"])
-        return Start(wanted=row.wanted, attempts=row.attempts, started=now, create_tried=row.create_tried)
+        return Start(wanted=row.wanted, started=now, create_tried=row.create_tried)
 
 
 def _event(visit_id: uuid.UUID, at: datetime.datetime, outcome: str, code: str, message: object) -> None:
@@ -384,19 +383,6 @@ def _encounter_for_now(resource: dict, known: dict[str, str]) -> tuple[dict, boo
     return partial, False
 
 
-def _lookup(built: fhir.Built, resource: dict) -> tuple[str, str] | None:
-    """The identifier by which SATUSEHAT finds this resource again: the one the mapping names, else the
-    clinic's identifier it carries."""
-    named = getattr(built, "lookup", None)
-    if named:
-        return named
-    for identifier in resource.get("identifier") or []:
-        system, value = identifier.get("system", ""), identifier.get("value", "")
-        if system.startswith(fhir.IDENTIFIER_BASE + "/") and value:
-            return system, value
-    return None
-
-
 def _remember(built: fhir.Built, visit_id: uuid.UUID, remote_id: str, conn: Connection) -> RemoteResource:
     """Record at once (its own transaction) a resource SATUSEHAT holds, so a crash right after keeps it;
     not if the clinic moved to another SATUSEHAT meanwhile (the connection row is locked against it)."""
@@ -429,9 +415,9 @@ class Sending:
     create_marked: bool = False
 
 
-def _find(sending: Sending, built: fhir.Built, resource: dict) -> RemoteResource | None:
-    identifier = _lookup(built, resource)
-    found = sending.client.find_by_identifier(built.resource_type, *identifier) if identifier else None
+def _find(sending: Sending, built: fhir.Built) -> RemoteResource | None:
+    """What SATUSEHAT holds under the resource's own identifier (a create whose answer was lost)."""
+    found = sending.client.find_by_identifier(built.resource_type, *built.lookup) if built.lookup else None
     return _remember(built, sending.visit.pk, found, sending.client.connection) if found else None
 
 
@@ -439,7 +425,7 @@ def _retract(sending: Sending, built: fhir.Built, row: RemoteResource | None) ->
     """A voided record: only a resource SATUSEHAT holds is retracted; nothing new is created. After a
     try whose answer was lost, SATUSEHAT is asked first whether it holds one."""
     if row is None and sending.maybe_lost:
-        row = _find(sending, built, built.resource)  # found by its identifier, which points at nothing
+        row = _find(sending, built)
     if row is None:
         return
     sending.known[placeholder(built.resource_type, built.local_key)] = f"{built.resource_type}/{row.remote_id}"
@@ -455,7 +441,7 @@ def _put(sending: Sending, built: fhir.Built, resource: dict) -> RemoteResource:
     key = (built.resource_type, built.local_key)
     row = sending.remote.get(key)
     if row is None:
-        row = _find(sending, built, resource)
+        row = _find(sending, built)
         if row is not None:
             sending.client.update(built.resource_type, row.remote_id, resource)
         else:
@@ -546,7 +532,7 @@ def _problems(builts: list[fhir.Built]) -> tuple[list[checks.Problem], list[chec
     alone: list[checks.Problem] = []
     held: set[str] = set()
     for problem in checks.visit_problems_found(builts):
-        key = (getattr(problem, "resource_type", None), getattr(problem, "local_key", None))
+        key = (problem.resource_type, problem.local_key)
         if key in optional:
             alone.append(problem)
             held.add(placeholder(*key))

@@ -35,7 +35,6 @@ GENERAL_REASONS = {
     Reason.PRACTITIONER_UNKNOWN: gettext_lazy(
         "SATUSEHAT does not know the practitioner's NIK; the clinic's owner checks it."
     ),
-    Reason.NOT_CONNECTED: gettext_lazy("The clinic is not connected to SATUSEHAT yet; the clinic's owner connects it."),
     Reason.NO_KFA: gettext_lazy(
         "Sent, except the prescriptions: a drug has no KFA code yet; the clinic's owner adds it and the rest "
         "is sent by itself."
@@ -70,7 +69,8 @@ WAITING_UNAVAILABLE = gettext_lazy("SATUSEHAT cannot be reached at the moment; t
 # the visit is sent again by hand, which only the owner can do.
 OWNER_SENDS_AGAIN = (Reason.PATIENT_UNKNOWN, Reason.REFUSED)
 ASK_THE_OWNER = gettext_lazy(
-    "Only the clinic's owner can send a visit again: once it is mended, ask them to send it from the SATUSEHAT page."
+    "A corrected record is sent again by itself. If nothing in it had to change (the patient has since registered "
+    "with SATUSEHAT), ask the clinic's owner to send the visit again from the SATUSEHAT page."
 )
 
 

@@ -60,7 +60,7 @@ def connection_page(request: HttpRequest) -> HttpResponse:
     stored = bool(current and current.client_secret_encrypted)
     form = ConnectionForm(request.POST or None, initial=_connection_initial(current), secret_stored=stored)
     if request.method == "POST" and form.is_valid():
-        waiting = VisitSend.objects.filter(reason_code=Reason.NOT_CONNECTED).count()
+        waiting = selectors.send_counts(selectors.clinic_wait(current))["waiting"]
         data = form.cleaned_data
         try:
             with transaction.atomic():
@@ -89,8 +89,7 @@ def connection_page(request: HttpRequest) -> HttpResponse:
         "form": form,
         "connection": current,
         "secret_stored": stored,
-        "counts": selectors.send_counts(selectors.clinic_wait(current)),
-        "clinic_state": clinic_state(current),
+        **_counts_and_state(current),
         "last_test_message": for_reader(current.last_test_texts, current.last_test_message) if current else "",
     }
     return render(request, "satusehat/connection.html", context, status=400 if form.errors else 200)
@@ -119,21 +118,28 @@ class ClinicState:
     due: bool = False  # the next try's time has come: it is being tried now
 
 
-def clinic_state(current: Connection | None) -> ClinicState:
-    wait = selectors.clinic_wait(current)
+def clinic_state(current: Connection | None, wait: str, waiting: int) -> ClinicState:
+    """What the clinic waits for (`selectors.clinic_wait`), with `waiting` visits waiting for it."""
     if current is None:
-        return ClinicState(kind=wait, waiting=selectors.waiting_count(wait))
+        return ClinicState(kind=wait, waiting=waiting)
     if not wait:
         return ClinicState(kind="", waiting=0)
     until = current.hold_until if wait == Reason.UNAVAILABLE else None
     return ClinicState(
         kind=wait,
-        waiting=selectors.waiting_count(wait),
+        waiting=waiting,
         since=current.hold_since,
         until=until,
         message=for_reader(current.hold_texts),
         due=until is not None and until <= timezone.now(),
     )
+
+
+def _counts_and_state(current: Connection | None) -> dict:
+    """The send counts and the clinic's state, for the pages that show both (one count query)."""
+    wait = selectors.clinic_wait(current)
+    counts = selectors.send_counts(wait)
+    return {"counts": counts, "clinic_state": clinic_state(current, wait, counts["waiting"])}
 
 
 # --- failures -----------------------------------------------------------------------------------------
@@ -165,14 +171,10 @@ def _fix(send: VisitSend, visit: Visit | None) -> tuple[str, str]:
         return f"{reverse('pwa')}#/visit/{visit.pk}", _("Choose the visit's practitioner in the app")
     if code in Reason.PRACTITIONER:
         return f"{reverse('clinic_settings')}#nik-numbers", _("Set the practitioner's NIK")
-    if code == Reason.NOT_CONNECTED:
-        return reverse("satusehat"), _("Connect the clinic")
     if code == Reason.NO_KFA:
         return reverse("satusehat_kfa"), _("Set the drugs' KFA codes")
     if code == Reason.INVALID:
         return reverse("satusehat_kfa"), _("Drug codes (KFA)")
-    if code == Reason.CREDENTIALS:
-        return f"{reverse('satusehat')}#connection-form", _("Check the connection")
     return "", ""
 
 
@@ -208,8 +210,7 @@ def failures_page(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "rows": _failure_rows(list(page.object_list)),
-        "counts": selectors.send_counts(selectors.clinic_wait(current)),
-        "clinic_state": clinic_state(current),
+        **_counts_and_state(current),
         "days": selectors.visits_per_day(),
     }
     return render(request, "satusehat/failures.html", context)

@@ -259,7 +259,7 @@ def test_only_the_owner_is_not_told_to_ask_the_owner_to_send_again(alpha, role):
     _set(alpha, refused, state="failed", reason_code="refused", reason="SATUSEHAT refused the visit: 400")
     _set(alpha, no_nik, state="failed", reason_code="no_nik", reason="The patient has no NIK.")
     states = _states(_get(alpha, role, [unknown, refused, no_nik]))
-    ask = "Only the clinic's owner can send a visit again"
+    ask = "ask the clinic's owner to send the visit again"
     for visit in (unknown, refused):
         assert (ask in states[str(visit)]["reason"]) is (role != Role.OWNER), (role, visit)
     assert ask not in states[str(no_nik)]["reason"]  # mended in the app, it goes by itself
